@@ -1,0 +1,105 @@
+// Row softmax, forward and backward, four lanes at a time. Pointers are byte offsets into the
+// module's memory; rows are contiguous, `cols` floats each. A row of 1024 floats is 4 KB, so the
+// three passes over a row (max, exp+sum, scale) all hit L1 after the first.
+import { expf4, expf1 } from './exp';
+import { hsum } from './simd';
+
+/** out_ij = exp(x_ij − max_j x_ij) / Σ_j exp(x_ij − max_j x_ij). `out` may equal `x`. */
+export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32): void {
+  const vecEnd = cols & ~3; // the columns covered by whole 4-lane vectors
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const yr = out + <usize>r * rowBytes;
+    // Pass 1: row max. pmax(m, v) = m < v ? v : m ignores NaN in v; a NaN still poisons the sum below.
+    let mv = f32x4.splat(-Infinity);
+    let j = 0;
+    for (; j < vecEnd; j += 4) mv = f32x4.pmax(mv, v128.load(xr + (<usize>j << 2)));
+    let rowMax = max<f32>(max<f32>(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max<f32>(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+    for (; j < cols; j++) {
+      const v = load<f32>(xr + (<usize>j << 2));
+      if (v > rowMax) rowMax = v;
+    }
+    if (rowMax == -Infinity) rowMax = 0; // a fully masked row: all exps are 0, 0/0 → NaN as in PyTorch
+    // Pass 2: e_j = exp(x_j − max), stored, and summed in two accumulators (independent adds).
+    const maxv = f32x4.splat(rowMax);
+    let s0 = f32x4.splat(0);
+    let s1 = f32x4.splat(0);
+    j = 0;
+    for (; j + 8 <= vecEnd; j += 8) {
+      const p = <usize>j << 2;
+      const e0 = expf4(f32x4.sub(v128.load(xr + p), maxv));
+      const e1 = expf4(f32x4.sub(v128.load(xr + p, 16), maxv));
+      v128.store(yr + p, e0);
+      v128.store(yr + p, e1, 16);
+      s0 = f32x4.add(s0, e0);
+      s1 = f32x4.add(s1, e1);
+    }
+    for (; j < vecEnd; j += 4) {
+      const p = <usize>j << 2;
+      const e = expf4(f32x4.sub(v128.load(xr + p), maxv));
+      v128.store(yr + p, e);
+      s0 = f32x4.add(s0, e);
+    }
+    let sum = hsum(f32x4.add(s0, s1));
+    for (; j < cols; j++) {
+      const e = expf1(load<f32>(xr + (<usize>j << 2)) - rowMax);
+      store<f32>(yr + (<usize>j << 2), e);
+      sum += e;
+    }
+    // Pass 3: scale by 1/sum.
+    const inv = <f32>1 / sum;
+    const invv = f32x4.splat(inv);
+    j = 0;
+    for (; j < vecEnd; j += 4) {
+      const p = <usize>j << 2;
+      v128.store(yr + p, f32x4.mul(v128.load(yr + p), invv));
+    }
+    for (; j < cols; j++) store<f32>(yr + (<usize>j << 2), load<f32>(yr + (<usize>j << 2)) * inv);
+  }
+}
+
+/** dx_ij = y_ij · (dy_ij − Σ_k dy_ik y_ik), y the softmax output. `dx` may equal `dy` or `y`. */
+export function softmaxBackwardRows(y: usize, dy: usize, dx: usize, rows: i32, cols: i32): void {
+  const vecEnd = cols & ~3;
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * rowBytes;
+    const yr = y + off;
+    const gr = dy + off;
+    const dr = dx + off;
+    // Pass 1: dot = Σ dy·y, two accumulators so consecutive adds do not wait on each other.
+    let d0 = f32x4.splat(0);
+    let d1 = f32x4.splat(0);
+    let j = 0;
+    for (; j + 8 <= vecEnd; j += 8) {
+      const p = <usize>j << 2;
+      d0 = f32x4.add(d0, f32x4.mul(v128.load(gr + p), v128.load(yr + p)));
+      d1 = f32x4.add(d1, f32x4.mul(v128.load(gr + p, 16), v128.load(yr + p, 16)));
+    }
+    for (; j < vecEnd; j += 4) {
+      const p = <usize>j << 2;
+      d0 = f32x4.add(d0, f32x4.mul(v128.load(gr + p), v128.load(yr + p)));
+    }
+    let dot = hsum(f32x4.add(d0, d1));
+    for (; j < cols; j++) dot += load<f32>(gr + (<usize>j << 2)) * load<f32>(yr + (<usize>j << 2));
+    // Pass 2: dx = y · (dy − dot)
+    const dotv = f32x4.splat(dot);
+    j = 0;
+    for (; j < vecEnd; j += 4) {
+      const p = <usize>j << 2;
+      v128.store(dr + p, f32x4.mul(v128.load(yr + p), f32x4.sub(v128.load(gr + p), dotv)));
+    }
+    for (; j < cols; j++) {
+      const p = <usize>j << 2;
+      store<f32>(dr + p, load<f32>(yr + p) * (load<f32>(gr + p) - dot));
+    }
+  }
+}
+
+/** out_i = exp(x_i), exported so the tests can check the polynomial's accuracy directly. */
+export function expArray(x: usize, out: usize, len: i32): void {
+  let j = 0;
+  for (; j + 4 <= len; j += 4) v128.store(out + (<usize>j << 2), expf4(v128.load(x + (<usize>j << 2))));
+  for (; j < len; j++) store<f32>(out + (<usize>j << 2), expf1(load<f32>(x + (<usize>j << 2))));
+}

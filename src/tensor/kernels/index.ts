@@ -1,0 +1,87 @@
+// Picks a kernel family per call. float64 always runs on `js`; float32 goes to the fastest family
+// that is available for the size of the call, from thresholds measured by `npm run bench`.
+import type { BackendName, KernelFamily } from './types.js';
+import { jsKernels } from './js/index.js';
+import { wasmKernels } from './wasm/index.js';
+import { gpujsKernels } from './gpujs/index.js';
+
+export type BackendChoice = BackendName | 'auto';
+
+const families: Record<BackendName, KernelFamily> = { js: jsKernels, wasm: wasmKernels, gpujs: gpujsKernels };
+
+/**
+ * Measured thresholds (see bench/README.md): below these sizes the fixed cost of a call into
+ * wasm (copies in and out) or gpu.js outweighs the faster loop, so `auto` stays on `js`.
+ */
+export const thresholds = {
+  wasmMatmulFlops: 2 * 16 * 16 * 16,
+  wasmSoftmaxElements: 1024,
+};
+
+function parseChoice(value: string | undefined): BackendChoice {
+  if (value === undefined || value === '') return 'auto';
+  if (value === 'auto' || value === 'js' || value === 'wasm' || value === 'gpujs') return value;
+  throw new Error(`TSGRAD_BACKEND: unknown backend '${value}' (expected js, wasm, gpujs or auto)`);
+}
+
+let choice: BackendChoice = parseChoice(process.env.TSGRAD_BACKEND);
+
+/** Force a kernel family for float32 work, or 'auto' to choose per call. */
+export function setBackend(name: BackendChoice): void {
+  const parsed = parseChoice(name);
+  if (parsed !== 'auto' && !families[parsed].available()) {
+    throw new Error(`setBackend: backend '${parsed}' is not available on this machine`);
+  }
+  choice = parsed;
+}
+
+export function getBackend(): BackendChoice {
+  return choice;
+}
+
+let gpuFound: boolean | undefined;
+
+/** Whether a GPU-backed gpu.js target (not its wasm/cpu fallback) is present; asked once per process. */
+function gpuPresent(): boolean {
+  if (gpuFound === undefined) {
+    const target = gpujsKernels.available() ? gpujsKernels.target?.() : undefined;
+    gpuFound = target === 'headlessgl' || target === 'webgl' || target === 'webgl2' || target === 'webgpu';
+  }
+  return gpuFound;
+}
+
+export function matmulKernel(dtype: string, flops: number): KernelFamily {
+  if (dtype !== 'float32') return jsKernels;
+  if (choice !== 'auto') return families[choice];
+  if (gpuPresent() && flops >= 2 * 256 ** 3) return gpujsKernels;
+  if (wasmKernels.available() && flops >= thresholds.wasmMatmulFlops) return wasmKernels;
+  return jsKernels;
+}
+
+export function softmaxKernel(dtype: string, elements: number): KernelFamily {
+  if (dtype !== 'float32') return jsKernels;
+  if (choice !== 'auto') return families[choice];
+  if (wasmKernels.available() && elements >= thresholds.wasmSoftmaxElements) return wasmKernels;
+  return jsKernels;
+}
+
+export interface BackendInfo {
+  chosen: BackendChoice;
+  available: BackendName[];
+  gpujsTarget: string | null;
+  thresholds: typeof thresholds;
+}
+
+/** What is available here and what `auto` will choose from. */
+export function backendInfo(): BackendInfo {
+  const available = (Object.keys(families) as BackendName[]).filter((n) => families[n].available());
+  return {
+    chosen: choice,
+    available,
+    gpujsTarget: gpujsKernels.available() ? (gpujsKernels.target?.() ?? null) : null,
+    thresholds,
+  };
+}
+
+export { jsKernels, wasmKernels, gpujsKernels };
+export type { KernelFamily, BackendName, MatmulArgs, FloatArray } from './types.js';

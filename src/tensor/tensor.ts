@@ -1,0 +1,77 @@
+// The Tensor: a contiguous row-major typed array, a shape and a dtype, plus the autograd fields.
+// Ops are added as methods by src/autograd/methods.ts, so this layer knows nothing of gradients' rules.
+import { type DType, type TypedArray, dtypeOfArray } from './dtype.js';
+import { type Shape, sizeOf, fmt } from './shape.js';
+import { formatTensor } from './print.js';
+
+/** How a non-leaf tensor was made: its op, its inputs, and the rule that sends a gradient back. */
+export interface GradFn {
+  op: string;
+  inputs: Tensor[];
+  /** Given ∂L/∂out, return ∂L/∂input for each input (null where an input needs none). */
+  backward(grad: Tensor): (Tensor | null)[];
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** Contiguous row-major storage; length === size. */
+  data: TypedArray;
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  gradFn: GradFn | null = null;
+  /** Keep .grad on this non-leaf too (PyTorch's retain_grad), used by the graph picture. */
+  retainsGrad = false;
+  /** An optional label, shown in printed graphs. */
+  label?: string;
+
+  constructor(data: TypedArray, shape: Shape, dtype: DType = dtypeOfArray(data)) {
+    if (data.length !== sizeOf(shape)) {
+      throw new Error(`Tensor: data of length ${data.length} does not fit shape ${fmt(shape)} (${sizeOf(shape)} elements)`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** A leaf is a tensor no recorded op produced: gradients accumulate into its .grad. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: only a tensor with one element can be converted to a number (shape ${fmt(this.shape)})`);
+    return this.data[0];
+  }
+
+  /** Nested JS arrays (booleans for a bool tensor). */
+  toArray(): any {
+    const { data, shape, dtype } = this;
+    const value = (i: number) => (dtype === 'bool' ? data[i] !== 0 : data[i]);
+    if (shape.length === 0) return value(0);
+    const build = (dim: number, offset: number, stride: number): unknown[] => {
+      const n = shape[dim];
+      const inner = stride / Math.max(n, 1);
+      const out = new Array(n);
+      for (let i = 0; i < n; i++) out[i] = dim === shape.length - 1 ? value(offset + i) : build(dim + 1, offset + i * inner, inner);
+      return out;
+    };
+    return build(0, 0, this.size);
+  }
+
+  toString(): string {
+    return formatTensor(this);
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
