@@ -29,6 +29,24 @@ export function packBFloats(): i32 { return KC * NC; }
 export function edgeFloats(): i32 { return MR * NR; }
 
 /**
+ * Reads a 4×4 block (4 rows of 4 floats, `srcStride` bytes apart) and writes its transpose as
+ * 4 vectors `dstStride` bytes apart: dst row q = (s0[q], s1[q], s2[q], s3[q]).
+ */
+// @ts-ignore: decorator
+@inline function transpose4(src: usize, srcStride: usize, dst: usize, dstStride: usize): void {
+  const s0 = v128.load(src), s1 = v128.load(src + srcStride);
+  const s2 = v128.load(src + 2 * srcStride), s3 = v128.load(src + 3 * srcStride);
+  const t0 = v128.shuffle<i32>(s0, s1, 0, 4, 1, 5); // s0[0] s1[0] s0[1] s1[1]
+  const t1 = v128.shuffle<i32>(s2, s3, 0, 4, 1, 5); // s2[0] s3[0] s2[1] s3[1]
+  const t2 = v128.shuffle<i32>(s0, s1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<i32>(s2, s3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<i32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + dstStride, v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * dstStride, v128.shuffle<i32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * dstStride, v128.shuffle<i32>(t2, t3, 2, 3, 6, 7));
+}
+
+/**
  * Packs the mc×kc block A(i, p) = a[i·rs + p·cs] into panels of MR rows:
  * dst[panel][p][r] = A(panel·MR + r, p), with zeros below row mc.
  */
@@ -39,6 +57,14 @@ function packA(a: usize, rs: usize, cs: usize, mc: i32, kc: i32, dst: usize): vo
     if (rows == MR && rs == 1) {
       // Aᵀ stored: the MR values of column p are contiguous, one vector load.
       for (let p = 0; p < kc; p++) v128.store(dst + (<usize>p << 4), v128.load(src + (<usize>p * cs << 2)));
+    } else if (rows == MR && cs == 1) {
+      // A stored as is: 4×4 blocks (4 rows, columns p..p+3) are transposed into 4 packed columns.
+      const rb = rs << 2;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) transpose4(src + (<usize>p << 2), rb, dst + (<usize>p << 4), 16);
+      for (; p < kc; p++) {
+        for (let r = 0; r < MR; r++) store<f32>(dst + ((<usize>p * MR + r) << 2), load<f32>(src + ((<usize>r * rs + <usize>p) << 2)));
+      }
     } else {
       for (let p = 0; p < kc; p++) {
         for (let r = 0; r < MR; r++) {
@@ -67,6 +93,17 @@ function packB(b: usize, rs: usize, cs: usize, kc: i32, nc: i32, dst: usize): vo
         v128.store(d, v128.load(s));
         v128.store(d, v128.load(s, 16), 16);
       }
+    } else if (cols == NR && rs == 1) {
+      // Bᵀ stored: two 4×4 transposes turn 8 rows of Bᵀ (columns p..p+3) into 4 packed rows.
+      const cb = cs << 2;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        transpose4(src + (<usize>p << 2), cb, dst + (<usize>p << 5), 32);
+        transpose4(src + (<usize>p << 2) + 4 * cb, cb, dst + (<usize>p << 5) + 16, 32);
+      }
+      for (; p < kc; p++) {
+        for (let c = 0; c < NR; c++) store<f32>(dst + ((<usize>p * NR + c) << 2), load<f32>(src + ((<usize>c * cs + <usize>p) << 2)));
+      }
     } else {
       for (let p = 0; p < kc; p++) {
         for (let c = 0; c < NR; c++) {
@@ -89,7 +126,8 @@ function kernel4x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, rows: i3
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
+  const pbEnd = pb + (<usize>kc * NR << 2);
+  while (pb < pbEnd) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa); // A(0, p) in all four lanes

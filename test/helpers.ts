@@ -1,0 +1,59 @@
+// Shared test helpers: shape generators and the one gradcheck property used by every op's row.
+import fc from 'fast-check';
+import * as tg from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+
+/** A shape of ndim in [minDims, maxDims] with dims in [1, maxDim] (size-1 dims included). */
+export const shape = (minDims = 0, maxDims = 3, maxDim = 4): fc.Arbitrary<number[]> =>
+  fc.array(fc.integer({ min: 1, max: maxDim }), { minLength: minDims, maxLength: maxDims });
+
+/** Two shapes that broadcast together: b drops some leading dims of a and sets some dims to 1. */
+export const broadcastPair = (maxDims = 3, maxDim = 4): fc.Arbitrary<[number[], number[]]> =>
+  shape(0, maxDims, maxDim).chain((a) =>
+    fc.tuple(fc.integer({ min: 0, max: a.length }), fc.array(fc.boolean(), { minLength: a.length, maxLength: a.length }), fc.boolean()).map(([drop, ones, swap]) => {
+      const b = a.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d));
+      return (swap ? [b, a] : [a, b]) as [number[], number[]];
+    }),
+  );
+
+export interface GradRow {
+  /** Shapes of the inputs for one case. */
+  shapes: fc.Arbitrary<number[][]>;
+  /** The op under test, applied to float64 inputs that require grad. */
+  fn: (...inputs: Tensor[]) => Tensor;
+  /** How to draw the values: 'normal' (default), 'positive' (for log, sqrt, pow's base), or a custom function. */
+  values?: 'normal' | 'positive' | ((shape: number[]) => Tensor);
+  /** Inputs (by position) that are constants, not checked (e.g. integer targets made by the fn itself). */
+  numRuns?: number;
+  atol?: number;
+  rtol?: number;
+}
+
+function draw(shapeOf: number[], values: GradRow['values']): Tensor {
+  if (typeof values === 'function') return values(shapeOf).requiresGrad_();
+  const t = tg.randn(shapeOf, { dtype: 'float64' });
+  if (values === 'positive') return t.abs().add(0.5).detach().requiresGrad_();
+  return t.requiresGrad_();
+}
+
+/** fast-check property: for random shapes and values, gradcheck(fn) holds in float64. */
+export function checkGradients(row: GradRow): void {
+  fc.assert(
+    fc.property(row.shapes, fc.integer({ min: 0, max: 1_000_000 }), (shapes, seed) => {
+      tg.manualSeed(seed);
+      const inputs = shapes.map((s) => draw(s, row.values));
+      return tg.gradcheck(row.fn, inputs, { atol: row.atol ?? 1e-5, rtol: row.rtol ?? 1e-3 });
+    }),
+    { numRuns: row.numRuns ?? 25 },
+  );
+}
+
+/** Assert two arrays agree elementwise within atol + rtol·|expected|. */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-6, rtol = 1e-6, what = 'value'): void {
+  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length} vs expected ${expected.length}`);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], e = expected[i];
+    if (Number.isNaN(e) && Number.isNaN(a)) continue;
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) throw new Error(`${what}[${i}]: ${a} vs expected ${e}`);
+  }
+}
