@@ -28,8 +28,8 @@ export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32): void {
     j = 0;
     for (; j + 8 <= vecEnd; j += 8) {
       const p = <usize>j << 2;
-      const e0 = expf4(f32x4.sub(v128.load(xr + p), maxv));
-      const e1 = expf4(f32x4.sub(v128.load(xr + p, 16), maxv));
+      const e0 = expf4(f32x4.sub(v128.load(xr + p), maxv), false);
+      const e1 = expf4(f32x4.sub(v128.load(xr + p, 16), maxv), false);
       v128.store(yr + p, e0);
       v128.store(yr + p, e1, 16);
       s0 = f32x4.add(s0, e0);
@@ -37,7 +37,7 @@ export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32): void {
     }
     for (; j < vecEnd; j += 4) {
       const p = <usize>j << 2;
-      const e = expf4(f32x4.sub(v128.load(xr + p), maxv));
+      const e = expf4(f32x4.sub(v128.load(xr + p), maxv), false);
       v128.store(yr + p, e);
       s0 = f32x4.add(s0, e);
     }
