@@ -56,3 +56,50 @@ const X_MAX: f32 = 88.0;
 @inline export function expf1(x: f32): f32 {
   return f32x4.extract_lane(expf4(f32x4.splat(x)), 0);
 }
+
+const TABLE = memory.data<f32>([X_MIN, LOG2E, SHIFT, -LN2_HI, -LN2_LO, C5, C4, C3, C2, C1, 1]);
+export function expArrayHoisted(x: usize, out: usize, len: i32): void {
+  const k0 = v128.load32_splat(TABLE), k1 = v128.load32_splat(TABLE, 4), k2 = v128.load32_splat(TABLE, 8);
+  const k3 = v128.load32_splat(TABLE, 12), k4 = v128.load32_splat(TABLE, 16), k5 = v128.load32_splat(TABLE, 20);
+  const k6 = v128.load32_splat(TABLE, 24), k7 = v128.load32_splat(TABLE, 28), k8 = v128.load32_splat(TABLE, 32);
+  const k9 = v128.load32_splat(TABLE, 36), k10 = v128.load32_splat(TABLE, 40);
+  for (let j = 0; j + 4 <= len; j += 4) {
+    const xv = v128.load(x + (<usize>j << 2));
+    const xc = f32x4.pmax(xv, k0);
+    const s = madd(xc, k1, k2);
+    const n = f32x4.sub(s, k2);
+    let r = madd(n, k3, xc);
+    r = madd(n, k4, r);
+    let p = madd(k5, r, k6);
+    p = madd(p, r, k7);
+    p = madd(p, r, k8);
+    p = madd(p, r, k9);
+    p = madd(p, r, k10);
+    const pow2n = i32x4.shl(i32x4.max_s(s, i32x4.splat(SHIFT_BITS)), 23);
+    v128.store(out + (<usize>j << 2), f32x4.mul(p, pow2n));
+  }
+}
+export function expArrayInline(x: usize, out: usize, len: i32): void {
+  for (let j = 0; j + 4 <= len; j += 4) {
+    v128.store(out + (<usize>j << 2), expf4(v128.load(x + (<usize>j << 2)), false));
+  }
+}
+// @ts-ignore: decorator
+@inline function kk(i: i32): v128 { return v128.load32_splat(TABLE + (<usize>i << 2)); }
+export function expArrayTable(x: usize, out: usize, len: i32): void {
+  for (let j = 0; j + 4 <= len; j += 4) {
+    const xv = v128.load(x + (<usize>j << 2));
+    const xc = f32x4.pmax(xv, kk(0));
+    const s = madd(xc, kk(1), kk(2));
+    const n = f32x4.sub(s, kk(2));
+    let r = madd(n, kk(3), xc);
+    r = madd(n, kk(4), r);
+    let p = madd(kk(5), r, kk(6));
+    p = madd(p, r, kk(7));
+    p = madd(p, r, kk(8));
+    p = madd(p, r, kk(9));
+    p = madd(p, r, kk(10));
+    const pow2n = i32x4.shl(i32x4.max_s(s, i32x4.splat(SHIFT_BITS)), 23);
+    v128.store(out + (<usize>j << 2), f32x4.mul(p, pow2n));
+  }
+}

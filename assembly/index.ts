@@ -9,3 +9,4 @@ export { softmaxRows, softmaxBackwardRows, expArray } from './softmax';
 export function heapBase(): usize {
   return __heap_base;
 }
+export { expArrayHoisted, expArrayInline, expArrayTable } from './exp';

@@ -12,9 +12,18 @@ export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32): void {
     const xr = x + <usize>r * rowBytes;
     const yr = out + <usize>r * rowBytes;
     // Pass 1: row max. pmax(m, v) = m < v ? v : m ignores NaN in v; a NaN still poisons the sum below.
-    let mv = f32x4.splat(-Infinity);
+    // Four accumulators: pmax has a 3-cycle latency, one chain would wait on itself.
+    let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
     let j = 0;
-    for (; j < vecEnd; j += 4) mv = f32x4.pmax(mv, v128.load(xr + (<usize>j << 2)));
+    for (; j + 16 <= vecEnd; j += 16) {
+      const p = xr + (<usize>j << 2);
+      m0 = f32x4.pmax(m0, v128.load(p));
+      m1 = f32x4.pmax(m1, v128.load(p, 16));
+      m2 = f32x4.pmax(m2, v128.load(p, 32));
+      m3 = f32x4.pmax(m3, v128.load(p, 48));
+    }
+    for (; j < vecEnd; j += 4) m0 = f32x4.pmax(m0, v128.load(xr + (<usize>j << 2)));
+    const mv = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
     let rowMax = max<f32>(max<f32>(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max<f32>(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
     for (; j < cols; j++) {
       const v = load<f32>(xr + (<usize>j << 2));

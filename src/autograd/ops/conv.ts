@@ -1,4 +1,216 @@
-// PLACEHOLDER until the functional ops land: every name throws.
-export function conv2d(..._args: unknown[]): never { throw new Error('conv2d: not implemented yet'); }
-export function maxPool2d(..._args: unknown[]): never { throw new Error('maxPool2d: not implemented yet'); }
-export function avgPool2d(..._args: unknown[]): never { throw new Error('avgPool2d: not implemented yet'); }
+// conv2d (im2col + one batched matmul), maxPool2d, avgPool2d on NCHW (or unbatched CHW) tensors,
+// each one primitive op with its gradient right below. The loops live in kernels/js/im2col.ts.
+import { Tensor } from '../../tensor/tensor.js';
+import { arrayFor, promoteTypes, type FloatDType } from '../../tensor/dtype.js';
+import { cast } from '../../tensor/kernels/js/elementwise.js';
+import {
+  avgPool2dBackward, avgPool2dForward, col2im, im2col, maxPool2dBackward, maxPool2dForward,
+  type AvgPoolMode, type WindowGeometry,
+} from '../../tensor/kernels/js/im2col.js';
+import { matmulRaw } from '../../tensor/kernels/run.js';
+import type { FloatArray } from '../../tensor/kernels/types.js';
+import { fmt } from '../../tensor/shape.js';
+import { record } from '../engine.js';
+import { requireFloat } from './operands.js';
+
+/** A size per spatial axis: one number for both, or [h, w]. */
+export type Pair = number | readonly number[];
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  /** Zeros added on each side; 'valid' is 0, 'same' keeps H×W (stride 1; extra on the bottom/right when odd). */
+  padding?: Pair | 'same' | 'valid';
+  dilation?: Pair;
+  groups?: number;
+}
+
+function pair(op: string, name: string, value: Pair, min: number): [number, number] {
+  const v = typeof value === 'number' ? [value, value] : Array.isArray(value) && value.length === 1 ? [value[0], value[0]] : value;
+  if (!Array.isArray(v) || v.length !== 2 || v.some((n) => !Number.isInteger(n) || n < min)) {
+    throw new Error(`${op}: ${name} must be an integer ≥ ${min} or a pair [h, w] of them (got ${JSON.stringify(value)})`);
+  }
+  return [v[0], v[1]];
+}
+
+/** x as [N, C, H, W] sizes (N = 1 for an unbatched [C, H, W] input). */
+function imageDims(op: string, x: Tensor): [number, number, number, number] {
+  if (x.ndim !== 3 && x.ndim !== 4) {
+    throw new Error(`${op}: expected a 3-D (unbatched [C, H, W]) or 4-D (batched [N, C, H, W]) input, got shape ${fmt(x.shape)}`);
+  }
+  const [N, C, H, W] = x.ndim === 4 ? x.shape : [1, ...x.shape];
+  return [N, C, H, W];
+}
+
+/** The inputs in one float dtype (a mixed pair is promoted; gradients are cast back by the engine). */
+function sameFloat(op: string, named: [string, Tensor][]): [FloatDType, Tensor[]] {
+  for (const [name, t] of named) requireFloat(op, name, t);
+  const dtype = named.reduce((d, [, t]) => promoteTypes(d, t.dtype), named[0][1].dtype) as FloatDType;
+  return [dtype, named.map(([, t]) => (t.dtype === dtype ? t : cast(t, dtype)))];
+}
+
+const floatArray = (dtype: FloatDType, n: number) => arrayFor(dtype, n) as FloatArray;
+
+/**
+ * 2-D convolution (cross-correlation, as PyTorch): out[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, g(o)·C/G + c].
+ * x [N, C, H, W] or [C, H, W]; w [O, C/groups, kH, kW]; b [O].
+ */
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  if (weight.ndim !== 4) throw new Error(`${op}: weight must be 4-D [outChannels, inChannels/groups, kH, kW], got shape ${fmt(weight.shape)}`);
+  const [N, C, H, W] = imageDims(op, input);
+  const [O, Cg, kH, kW] = weight.shape;
+  const groups = opts.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new Error(`${op}: groups must be a positive integer (got ${groups})`);
+  if (C % groups !== 0 || O % groups !== 0) {
+    throw new Error(`${op}: groups ${groups} must divide both the input channels ${C} and the output channels ${O} (input shape ${fmt(input.shape)}, weight shape ${fmt(weight.shape)})`);
+  }
+  if (C !== Cg * groups) {
+    throw new Error(`${op}: input has ${C} channels but weight expects ${Cg * groups} (weight shape ${fmt(weight.shape)}${groups > 1 ? `, groups ${groups}` : ''})`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== O)) throw new Error(`${op}: bias must have shape [${O}] (one per output channel), got ${fmt(bias.shape)}`);
+  const [sH, sW] = pair(op, 'stride', opts.stride ?? 1, 1);
+  const [dH, dW] = pair(op, 'dilation', opts.dilation ?? 1, 1);
+  const effH = dH * (kH - 1) + 1, effW = dW * (kW - 1) + 1;
+  let padding = opts.padding ?? 0;
+  if (padding === 'same' && (sH !== 1 || sW !== 1)) throw new Error(`${op}: padding 'same' needs stride 1 (got stride [${sH}, ${sW}])`);
+  if (padding === 'valid') padding = 0;
+  // 'same': total padding d·(k − 1) per axis, the odd one extra at the bottom/right
+  const [padH, padW] = padding === 'same' ? [Math.floor((effH - 1) / 2), Math.floor((effW - 1) / 2)] : pair(op, 'padding', padding, 0);
+  const paddedH = padding === 'same' ? H + effH - 1 : H + 2 * padH, paddedW = padding === 'same' ? W + effW - 1 : W + 2 * padW;
+  if (effH > paddedH || effW > paddedW) {
+    throw new Error(`${op}: kernel ${effH}×${effW} (weight shape ${fmt(weight.shape)}, dilation [${dH}, ${dW}]) is larger than the padded input ${paddedH}×${paddedW} (input shape ${fmt(input.shape)}, padding [${padH}, ${padW}])`);
+  }
+  const g: WindowGeometry = {
+    inH: H, inW: W, outH: Math.floor((paddedH - effH) / sH) + 1, outW: Math.floor((paddedW - effW) / sW) + 1,
+    kernelH: kH, kernelW: kW, strideH: sH, strideW: sW, padH, padW, dilationH: dH, dilationW: dW,
+  };
+  const [dtype, [x, w, b]] = sameFloat(op, [['input', input], ['weight', weight], ...(bias ? [['bias', bias] as [string, Tensor]] : [])]);
+  const G = groups, Og = O / G, K = Cg * kH * kW, L = g.outH * g.outW;
+
+  // col [N, G, K, L]: image n, group gi is the [K, L] matrix of its channels' windows
+  const col = new Tensor(floatArray(dtype, N * C * kH * kW * L), [N, G, K, L], dtype);
+  im2col(x.data as FloatArray, col.data as FloatArray, N * C, g);
+  const wMat = new Tensor(w.data, [1, G, Og, K], dtype); // a view of w, one [Og, K] matrix per group
+  const out = matmulRaw(wMat, col); // Y[n, g] = W_g · col[n, g]   [N, G, Og, L]
+  const y = out.data as FloatArray;
+  if (b) for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
+    const at = (n * O + o) * L, bo = b.data[o];
+    for (let l = 0; l < L; l++) y[at + l] += bo;
+  }
+  const outShape = input.ndim === 4 ? [N, O, g.outH, g.outW] : [O, g.outH, g.outW];
+  const inputs = bias ? [input, weight, bias] : [input, weight];
+  return record(new Tensor(y, outShape, dtype), op, inputs, (grad) => {
+    const dY = new Tensor(grad.dtype === dtype ? grad.data : cast(grad, dtype).data, [N, G, Og, L], dtype);
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    if (input.requiresGrad) {
+      // dcol[n, g] = W_gᵀ · dY[n, g], then dx = col2im(dcol)
+      const dcol = matmulRaw(wMat, dY, true, false);
+      dx = new Tensor(floatArray(dtype, x.size), input.shape, dtype);
+      col2im(dcol.data as FloatArray, dx.data as FloatArray, N * C, g);
+    }
+    if (weight.requiresGrad) {
+      // dW_g = Σ_n dY[n, g] · col[n, g]ᵀ
+      const perImage = matmulRaw(dY, col, false, true).data as FloatArray; // [N, G, Og, K]
+      const sum = new Float64Array(O * K);
+      for (let n = 0; n < N; n++) for (let i = 0, at = n * O * K; i < O * K; i++) sum[i] += perImage[at + i];
+      dw = new Tensor(dtype === 'float64' ? sum : Float32Array.from(sum), weight.shape, dtype);
+    }
+    if (bias?.requiresGrad) {
+      // db[o] = Σ_{n, h, w} dY[n, o, h, w]
+      const sum = new Float64Array(O), d = dY.data;
+      for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
+        let s = 0;
+        for (let l = 0, at = (n * O + o) * L; l < L; l++) s += d[at + l];
+        sum[o] += s;
+      }
+      db = new Tensor(dtype === 'float64' ? sum : Float32Array.from(sum), [O], dtype);
+    }
+    return bias ? [dx, dw, db] : [dx, dw];
+  });
+}
+
+export interface Pool2dOptions {
+  /** Implicit padding on each side (−∞ for max, zeros for average); at most half the kernel. */
+  padding?: Pair;
+  /** Round the output size up instead of down (windows may overhang the bottom/right). */
+  ceilMode?: boolean;
+}
+
+export interface MaxPool2dOptions extends Pool2dOptions {
+  dilation?: Pair;
+}
+
+export interface AvgPool2dOptions extends Pool2dOptions {
+  /** Count padded zeros in the divisor (PyTorch's default true). */
+  countIncludePad?: boolean;
+  /** Divide every window by this instead of its size. */
+  divisorOverride?: number;
+}
+
+/** One pooled axis, as PyTorch's pooling_output_shape: ceil mode drops a window starting in the padding. */
+function pooledSize(size: number, kernel: number, stride: number, pad: number, dilation: number, ceil: boolean): number {
+  const span = size + 2 * pad - dilation * (kernel - 1) - 1 + (ceil ? stride - 1 : 0);
+  let out = Math.floor(span / stride) + 1;
+  if (ceil && (out - 1) * stride >= size + pad) out--;
+  return out;
+}
+
+function poolGeometry(op: string, x: Tensor, kernel: Pair, stride: Pair | null | undefined, opts: MaxPool2dOptions): WindowGeometry {
+  const [, , H, W] = imageDims(op, x);
+  const [kH, kW] = pair(op, 'kernel', kernel, 1);
+  const [sH, sW] = stride === undefined || stride === null ? [kH, kW] : pair(op, 'stride', stride, 1);
+  const [padH, padW] = pair(op, 'padding', opts.padding ?? 0, 0);
+  const [dH, dW] = pair(op, 'dilation', opts.dilation ?? 1, 1);
+  const effH = dH * (kH - 1) + 1, effW = dW * (kW - 1) + 1;
+  if (2 * padH > effH || 2 * padW > effW) {
+    throw new Error(`${op}: padding [${padH}, ${padW}] must be at most half of the kernel [${effH}, ${effW}]`);
+  }
+  const outH = pooledSize(H, kH, sH, padH, dH, opts.ceilMode ?? false), outW = pooledSize(W, kW, sW, padW, dW, opts.ceilMode ?? false);
+  if (outH < 1 || outW < 1) {
+    throw new Error(`${op}: kernel [${kH}, ${kW}] does not fit the input of shape ${fmt(x.shape)} with padding [${padH}, ${padW}] (output would be ${outH}×${outW})`);
+  }
+  return { inH: H, inW: W, outH, outW, kernelH: kH, kernelW: kW, strideH: sH, strideW: sW, padH, padW, dilationH: dH, dilationW: dW };
+}
+
+/** x with its last two dims replaced by the pooled ones. */
+function pooledShape(x: Tensor, g: WindowGeometry): number[] {
+  return [...x.shape.slice(0, -2), g.outH, g.outW];
+}
+
+/** Max over each kernel window: x [N, C, H, W] or [C, H, W]; the gradient goes to the (first) argmax. */
+export function maxPool2d(input: Tensor, kernel: Pair, stride?: Pair | null, opts: MaxPool2dOptions = {}): Tensor {
+  const op = 'maxPool2d';
+  const g = poolGeometry(op, input, kernel, stride, opts);
+  const [dtype, [x]] = sameFloat(op, [['input', input]]);
+  const planes = x.size / (g.inH * g.inW || 1);
+  const shape = pooledShape(x, g);
+  const out = new Tensor(floatArray(dtype, planes * g.outH * g.outW), shape, dtype);
+  const argmax = new Int32Array(out.size);
+  maxPool2dForward(x.data as FloatArray, out.data as FloatArray, argmax, planes, g);
+  // dx[argmax(window)] += dy
+  return record(out, op, [input], (grad) => {
+    const dx = new Tensor(floatArray(dtype, x.size), x.shape, dtype);
+    maxPool2dBackward((grad.dtype === dtype ? grad : cast(grad, dtype)).data as FloatArray, argmax, dx.data as FloatArray, planes, g);
+    return [dx];
+  });
+}
+
+/** Mean over each kernel window: x [N, C, H, W] or [C, H, W]; the gradient is spread evenly. */
+export function avgPool2d(input: Tensor, kernel: Pair, stride?: Pair | null, opts: AvgPool2dOptions = {}): Tensor {
+  const op = 'avgPool2d';
+  const g = poolGeometry(op, input, kernel, stride, { padding: opts.padding, ceilMode: opts.ceilMode });
+  const mode: AvgPoolMode = { countIncludePad: opts.countIncludePad ?? true, divisorOverride: opts.divisorOverride };
+  if (mode.divisorOverride !== undefined && (!Number.isFinite(mode.divisorOverride) || mode.divisorOverride === 0)) {
+    throw new Error(`${op}: divisorOverride must be a non-zero number (got ${mode.divisorOverride})`);
+  }
+  const [dtype, [x]] = sameFloat(op, [['input', input]]);
+  const planes = x.size / (g.inH * g.inW || 1);
+  const out = new Tensor(floatArray(dtype, planes * g.outH * g.outW), pooledShape(x, g), dtype);
+  avgPool2dForward(x.data as FloatArray, out.data as FloatArray, planes, g, mode);
+  // dx[window] += dy / divisor
+  return record(out, op, [input], (grad) => {
+    const dx = new Tensor(floatArray(dtype, x.size), x.shape, dtype);
+    avgPool2dBackward((grad.dtype === dtype ? grad : cast(grad, dtype)).data as FloatArray, dx.data as FloatArray, planes, g, mode);
+    return [dx];
+  });
+}

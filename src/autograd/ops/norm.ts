@@ -1,3 +1,161 @@
-// PLACEHOLDER until the functional ops land: every name throws.
-export function layerNorm(..._args: unknown[]): never { throw new Error('layerNorm: not implemented yet'); }
-export function batchNorm(..._args: unknown[]): never { throw new Error('batchNorm: not implemented yet'); }
+// Normalisation layers as fused primitives: x̂ = (x − μ)/√(σ² + ε), y = x̂·w + b, σ² biased.
+// Both share the gradient dx = (1/√(σ² + ε))·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), dx̂ = g·w, over the
+// normalised group; dw = Σ g·x̂, db = Σ g over everything but the feature.
+import { Tensor } from '../../tensor/tensor.js';
+import { type DType, arrayFor, promoteTypes } from '../../tensor/dtype.js';
+import { fmt, shapesEqual, sizeOf } from '../../tensor/shape.js';
+import { record } from '../engine.js';
+import { requireFloat } from './operands.js';
+
+type Param = Tensor | null | undefined;
+
+function checkParam(op: string, name: string, p: Param, shape: readonly number[], what: string): void {
+  if (p == null) return;
+  if (!(p instanceof Tensor)) throw new Error(`${op}: ${name} must be a tensor`);
+  requireFloat(op, name, p);
+  if (!shapesEqual(p.shape, shape)) throw new Error(`${op}: ${name} of shape ${fmt(p.shape)} does not match ${what} ${fmt(shape)}`);
+}
+
+function resultType(x: Tensor, ...params: Param[]): DType {
+  return params.reduce<DType>((dt, p) => (p ? promoteTypes(dt, p.dtype) : dt), x.dtype);
+}
+
+/** Σ over groups as a tensor of the parameter's shape and dtype (dw or db). */
+function paramGrad(p: Param, sums: Float64Array): Tensor | null {
+  if (!p?.requiresGrad) return null;
+  const out = arrayFor(p.dtype, p.size);
+  out.set(sums);
+  return new Tensor(out, p.shape, p.dtype);
+}
+
+/** layerNorm over the last normalizedShape.length dims, as torch.nn.functional.layer_norm. */
+export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  const op = 'layerNorm';
+  requireFloat(op, 'x', x);
+  const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`${op}: normalizedShape must be positive integers (got ${fmt(shape)})`);
+  if (!shapesEqual(x.shape.slice(x.ndim - shape.length), shape) || x.ndim < shape.length) {
+    throw new Error(`${op}: normalizedShape ${fmt(shape)} does not match the last dims of input shape ${fmt(x.shape)} (expected [*, ${shape.join(', ')}])`);
+  }
+  checkParam(op, 'weight', weight, shape, 'normalizedShape');
+  checkParam(op, 'bias', bias, shape, 'normalizedShape');
+  const D = sizeOf(shape), rows = x.size / D;
+  const xd = x.data, wd = weight?.data, bd = bias?.data;
+  const mean = new Float64Array(rows), rstd = new Float64Array(rows);
+  const y = arrayFor(resultType(x, weight, bias), x.size);
+  for (let r = 0, o = 0; r < rows; r++, o += D) {
+    let s = 0;
+    for (let j = 0; j < D; j++) s += xd[o + j];
+    const mu = s / D;
+    let v = 0;
+    for (let j = 0; j < D; j++) v += (xd[o + j] - mu) ** 2;
+    const rs = 1 / Math.sqrt(v / D + eps);
+    mean[r] = mu;
+    rstd[r] = rs;
+    for (let j = 0; j < D; j++) y[o + j] = (xd[o + j] - mu) * rs * (wd ? wd[j] : 1) + (bd ? bd[j] : 0);
+  }
+  const inputs = [x, weight, bias].filter((t): t is Tensor => t instanceof Tensor);
+  return record(new Tensor(y, x.shape, resultType(x, weight, bias)), op, inputs, (g) => {
+    const gd = g.data;
+    const dx = x.requiresGrad ? arrayFor(x.dtype, x.size) : null;
+    const dw = new Float64Array(D), db = new Float64Array(D);
+    const xhat = new Float64Array(D);
+    for (let r = 0, o = 0; r < rows; r++, o += D) {
+      const mu = mean[r], rs = rstd[r];
+      let sumDxhat = 0, sumDxhatXhat = 0;
+      for (let j = 0; j < D; j++) {
+        const xh = (xd[o + j] - mu) * rs, gv = gd[o + j];
+        xhat[j] = xh;
+        dw[j] += gv * xh;
+        db[j] += gv;
+        const dxh = gv * (wd ? wd[j] : 1);
+        sumDxhat += dxh;
+        sumDxhatXhat += dxh * xh;
+      }
+      if (!dx) continue;
+      const m1 = sumDxhat / D, m2 = sumDxhatXhat / D;
+      // dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))
+      for (let j = 0; j < D; j++) dx[o + j] = rs * (gd[o + j] * (wd ? wd[j] : 1) - m1 - xhat[j] * m2);
+    }
+    const grads = [dx && new Tensor(dx, x.shape, x.dtype), paramGrad(weight, dw), paramGrad(bias, db)];
+    return grads.filter((_, k) => [x, weight, bias][k] instanceof Tensor);
+  });
+}
+
+/**
+ * batchNorm over x [N, C, ...] per channel, as torch.nn.functional.batch_norm. Training normalises
+ * with the batch's biased variance and updates the running stats in place with the unbiased one:
+ * running ← (1 − momentum)·running + momentum·batch. Eval normalises with the running stats.
+ */
+export function batchNorm(
+  x: Tensor, runningMean: Tensor | null | undefined, runningVar: Tensor | null | undefined,
+  weight?: Tensor | null, bias?: Tensor | null, training = false, momentum = 0.1, eps = 1e-5,
+): Tensor {
+  const op = 'batchNorm';
+  requireFloat(op, 'x', x);
+  if (x.ndim < 2) throw new Error(`${op}: expected input of shape [N, C] or [N, C, ...], got ${fmt(x.shape)}`);
+  const [N, C] = x.shape, S = sizeOf(x.shape.slice(2)), m = N * S;
+  checkParam(op, 'runningMean', runningMean, [C], 'the channels of input');
+  checkParam(op, 'runningVar', runningVar, [C], 'the channels of input');
+  checkParam(op, 'weight', weight, [C], 'the channels of input');
+  checkParam(op, 'bias', bias, [C], 'the channels of input');
+  if (!training && (!runningMean || !runningVar)) throw new Error(`${op}: runningMean and runningVar must be given in evaluation mode (training = false)`);
+  if (training && m <= 1) throw new Error(`${op}: expected more than 1 value per channel when training, got input of shape ${fmt(x.shape)}`);
+  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw new Error(`${op}: momentum must be a number (got ${momentum})`);
+  const xd = x.data, wd = weight?.data, bd = bias?.data;
+  const mean = new Float64Array(C), rstd = new Float64Array(C);
+  const at = (n: number, c: number) => (n * C + c) * S; // start of channel c of sample n
+  for (let c = 0; c < C; c++) {
+    let mu: number, v: number;
+    if (training) {
+      let s = 0;
+      for (let n = 0; n < N; n++) for (let k = at(n, c), e = k + S; k < e; k++) s += xd[k];
+      mu = s / m;
+      let ss = 0;
+      for (let n = 0; n < N; n++) for (let k = at(n, c), e = k + S; k < e; k++) ss += (xd[k] - mu) ** 2;
+      v = ss / m;
+      if (runningMean) runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * mu;
+      if (runningVar) runningVar.data[c] = (1 - momentum) * runningVar.data[c] + momentum * (ss / (m - 1));
+    } else {
+      mu = runningMean!.data[c];
+      v = runningVar!.data[c];
+    }
+    mean[c] = mu;
+    rstd[c] = 1 / Math.sqrt(v + eps);
+  }
+  const dtype = resultType(x, weight, bias);
+  const y = arrayFor(dtype, x.size);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const mu = mean[c], scale = rstd[c] * (wd ? wd[c] : 1), shift = bd ? bd[c] : 0;
+      for (let k = at(n, c), e = k + S; k < e; k++) y[k] = (xd[k] - mu) * scale + shift;
+    }
+  }
+  const params = [x, weight, bias];
+  const inputs = params.filter((t): t is Tensor => t instanceof Tensor);
+  return record(new Tensor(y, x.shape, dtype), op, inputs, (g) => {
+    const gd = g.data;
+    const dx = x.requiresGrad ? arrayFor(x.dtype, x.size) : null;
+    const dw = new Float64Array(C), db = new Float64Array(C);
+    for (let c = 0; c < C; c++) {
+      const mu = mean[c], rs = rstd[c], w = wd ? wd[c] : 1;
+      let sumG = 0, sumGXhat = 0;
+      for (let n = 0; n < N; n++) {
+        for (let k = at(n, c), e = k + S; k < e; k++) {
+          sumG += gd[k];
+          sumGXhat += gd[k] * (xd[k] - mu) * rs;
+        }
+      }
+      dw[c] = sumGXhat;
+      db[c] = sumG;
+      if (!dx) continue;
+      // training: dx = rstd·w·(g − mean(g) − x̂·mean(g·x̂)); eval: the stats are constants, dx = rstd·w·g
+      const m1 = training ? sumG / m : 0, m2 = training ? sumGXhat / m : 0;
+      for (let n = 0; n < N; n++) {
+        for (let k = at(n, c), e = k + S; k < e; k++) dx[k] = rs * w * (gd[k] - m1 - (xd[k] - mu) * rs * m2);
+      }
+    }
+    const grads = [dx && new Tensor(dx, x.shape, x.dtype), paramGrad(weight, dw), paramGrad(bias, db)];
+    return grads.filter((_, k) => params[k] instanceof Tensor);
+  });
+}

@@ -5,7 +5,7 @@ import type { FloatArray } from '../types.js';
 import { softmaxJs, softmaxBackwardJs } from '../js/softmax.js';
 import { HEAP_BASE, layout, memoryF32, wasmModule } from './loader.js';
 
-const CHUNK_FLOATS = 32768; // 128 KB per array: three arrays fit the 1 MB L2 with room to spare
+const CHUNK_FLOATS = Number(process.env.CHUNK ?? 32768); // 128 KB per array: three arrays fit the 1 MB L2 with room to spare
 
 export function softmaxWasm(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
   const w = wasmModule();
