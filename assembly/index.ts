@@ -9,4 +9,3 @@ export { softmaxRows, softmaxBackwardRows, expArray } from './softmax';
 export function heapBase(): usize {
   return __heap_base;
 }
-export { expArrayHoisted, expArrayInline, expArrayTable } from './exp';

@@ -1,7 +1,7 @@
 // Row softmax, forward and backward, four lanes at a time. Pointers are byte offsets into the
 // module's memory; rows are contiguous, `cols` floats each. A row of 1024 floats is 4 KB, so the
 // three passes over a row (max, exp+sum, scale) all hit L1 after the first.
-import { expf4, expf1 } from './exp';
+import { expSubSum } from './exp';
 import { hsum } from './simd';
 
 /** out_ij = exp(x_ij − max_j x_ij) / Σ_j exp(x_ij − max_j x_ij). `out` may equal `x`. */
@@ -30,32 +30,8 @@ export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32): void {
       if (v > rowMax) rowMax = v;
     }
     if (rowMax == -Infinity) rowMax = 0; // a fully masked row: all exps are 0, 0/0 → NaN as in PyTorch
-    // Pass 2: e_j = exp(x_j − max), stored, and summed in two accumulators (independent adds).
-    const maxv = f32x4.splat(rowMax);
-    let s0 = f32x4.splat(0);
-    let s1 = f32x4.splat(0);
-    j = 0;
-    for (; j + 8 <= vecEnd; j += 8) {
-      const p = <usize>j << 2;
-      const e0 = expf4(f32x4.sub(v128.load(xr + p), maxv), false);
-      const e1 = expf4(f32x4.sub(v128.load(xr + p, 16), maxv), false);
-      v128.store(yr + p, e0);
-      v128.store(yr + p, e1, 16);
-      s0 = f32x4.add(s0, e0);
-      s1 = f32x4.add(s1, e1);
-    }
-    for (; j < vecEnd; j += 4) {
-      const p = <usize>j << 2;
-      const e = expf4(f32x4.sub(v128.load(xr + p), maxv), false);
-      v128.store(yr + p, e);
-      s0 = f32x4.add(s0, e);
-    }
-    let sum = hsum(f32x4.add(s0, s1));
-    for (; j < cols; j++) {
-      const e = expf1(load<f32>(xr + (<usize>j << 2)) - rowMax);
-      store<f32>(yr + (<usize>j << 2), e);
-      sum += e;
-    }
+    // Pass 2: e_j = exp(x_j − max), stored, and their sum.
+    const sum = expSubSum(xr, yr, cols, rowMax);
     // Pass 3: scale by 1/sum.
     const inv = <f32>1 / sum;
     const invv = f32x4.splat(inv);
@@ -108,7 +84,5 @@ export function softmaxBackwardRows(y: usize, dy: usize, dx: usize, rows: i32, c
 
 /** out_i = exp(x_i), exported so the tests can check the polynomial's accuracy directly. */
 export function expArray(x: usize, out: usize, len: i32): void {
-  let j = 0;
-  for (; j + 4 <= len; j += 4) v128.store(out + (<usize>j << 2), expf4(v128.load(x + (<usize>j << 2))));
-  for (; j < len; j++) store<f32>(out + (<usize>j << 2), expf1(load<f32>(x + (<usize>j << 2))));
+  expSubSum(x, out, len, 0);
 }

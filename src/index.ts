@@ -7,3 +7,4 @@ export { setBackend, getBackend, backendInfo, type BackendChoice, type BackendIn
 export * from './autograd/index.js';
 export * as nn from './nn/index.js';
 export * as F from './nn/functional.js';
+export * as io from './io/index.js';

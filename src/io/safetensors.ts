@@ -32,6 +32,7 @@ const WRITE: Record<DType, { name: string; bytes: number; rank: number }> = {
   bool: { name: 'BOOL', bytes: 1, rank: 3 },
 };
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** One validated header entry: where its bytes are and what to make of them. */
@@ -69,6 +70,7 @@ export function encode(tensors: Record<string, Tensor>, metadata: Record<string,
   const items = Object.entries(tensors).map(([name, t]) => {
     if (name === '__metadata__') throw new Error(`${where}: '__metadata__' is reserved by the format and cannot name a tensor`);
     if (!(t instanceof Tensor)) throw new Error(`${where}: '${name}' is not a Tensor (got ${t === null ? 'null' : typeof t})`);
+    if (LONE_SURROGATE.test(name)) throw new Error(`${where}: tensor name ${JSON.stringify(name)} is not valid Unicode (a lone surrogate), which other readers refuse`);
     return { name, t, key: new TextEncoder().encode(name), info: WRITE[t.dtype] };
   });
   // Larger alignment first, then names by UTF-8 bytes: every tensor's data starts aligned to its element size.
@@ -80,6 +82,7 @@ export function encode(tensors: Record<string, Tensor>, metadata: Record<string,
     const keys = Object.keys(metadata).sort();
     for (const k of keys) {
       if (typeof metadata[k] !== 'string') throw new Error(`${where}: metadata '${k}' must be a string, got ${typeof metadata[k]}`);
+      if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(metadata[k])) throw new Error(`${where}: metadata '${k}' is not valid Unicode (a lone surrogate), which other readers refuse`);
     }
     if (keys.length > 0) defineKey(header, '__metadata__', Object.fromEntries(keys.map((k) => [k, metadata[k]])));
   }
@@ -132,8 +135,13 @@ export function deserialize(bytes: Uint8Array, source = '<buffer>'): Checkpoint 
   if (!(bytes instanceof Uint8Array)) throw new Error(`${where}: expected a Uint8Array, got ${typeof bytes}`);
   const headerLength = readHeaderLength(bytes.subarray(0, 8), bytes.length, where);
   const header = parseHeader(bytes.subarray(8, 8 + headerLength), bytes.length, where);
-  // slice copies into a fresh ArrayBuffer, so typed arrays over it are aligned
-  return buildTensors(header, (begin, end) => bytes.slice(header.dataStart + begin, header.dataStart + end), where);
+  // a copy into a fresh ArrayBuffer, so typed arrays over it are aligned (Buffer.slice would give a view)
+  const read = (begin: number, end: number) => {
+    const raw = new Uint8Array(end - begin);
+    raw.set(bytes.subarray(header.dataStart + begin, header.dataStart + end));
+    return raw;
+  };
+  return buildTensors(header, read, where);
 }
 
 /** N from the first 8 bytes, refused unless 8 + N fits in a file of fileSize bytes and N ≤ 100 MB. */

@@ -44,3 +44,10 @@ export function kaimingUniform<T extends Tensor>(t: T, a = 0): T {
   const bound = gain * Math.sqrt(3 / fanIn(t));
   return uniform(t, -bound, bound);
 }
+
+/** Xavier (Glorot) uniform: U(−b, b), b = gain·√(6/(fan_in + fan_out)) for a 2-D weight [out, in]. */
+export function xavierUniform<T extends Tensor>(t: T, gain = 1): T {
+  const fanOut = t.shape[0] * (t.ndim > 2 ? t.shape.slice(2).reduce((n, d) => n * d, 1) : 1);
+  const bound = gain * Math.sqrt(6 / (fanIn(t) + fanOut));
+  return uniform(t, -bound, bound);
+}

@@ -34,7 +34,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   requireFloat(op, 'x', x);
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`${op}: normalizedShape must be positive integers (got ${fmt(shape)})`);
-  if (!shapesEqual(x.shape.slice(x.ndim - shape.length), shape) || x.ndim < shape.length) {
+  if (x.ndim < shape.length || !shapesEqual(x.shape.slice(x.ndim - shape.length), shape)) {
     throw new Error(`${op}: normalizedShape ${fmt(shape)} does not match the last dims of input shape ${fmt(x.shape)} (expected [*, ${shape.join(', ')}])`);
   }
   checkParam(op, 'weight', weight, shape, 'normalizedShape');
@@ -42,7 +42,8 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   const D = sizeOf(shape), rows = x.size / D;
   const xd = x.data, wd = weight?.data, bd = bias?.data;
   const mean = new Float64Array(rows), rstd = new Float64Array(rows);
-  const y = arrayFor(resultType(x, weight, bias), x.size);
+  const dtype = resultType(x, weight, bias);
+  const y = arrayFor(dtype, x.size);
   for (let r = 0, o = 0; r < rows; r++, o += D) {
     let s = 0;
     for (let j = 0; j < D; j++) s += xd[o + j];
@@ -55,7 +56,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
     for (let j = 0; j < D; j++) y[o + j] = (xd[o + j] - mu) * rs * (wd ? wd[j] : 1) + (bd ? bd[j] : 0);
   }
   const inputs = [x, weight, bias].filter((t): t is Tensor => t instanceof Tensor);
-  return record(new Tensor(y, x.shape, resultType(x, weight, bias)), op, inputs, (g) => {
+  return record(new Tensor(y, x.shape, dtype), op, inputs, (g) => {
     const gd = g.data;
     const dx = x.requiresGrad ? arrayFor(x.dtype, x.size) : null;
     const dw = new Float64Array(D), db = new Float64Array(D);
