@@ -2,7 +2,7 @@
 // module's memory; rows are contiguous, `cols` floats each. A row of 1024 floats is 4 KB, so the
 // three passes over a row (max, exp+sum, scale) all hit L1 after the first.
 import { expSubSum } from './exp';
-import { hsum } from './simd';
+import { hsum, madd } from './simd';
 
 /** out_ij = exp(x_ij − max_j x_ij) / Σ_j exp(x_ij − max_j x_ij). `out` may equal `x`. */
 export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32): void {
@@ -53,21 +53,27 @@ export function softmaxBackwardRows(y: usize, dy: usize, dx: usize, rows: i32, c
     const yr = y + off;
     const gr = dy + off;
     const dr = dx + off;
-    // Pass 1: dot = Σ dy·y, two accumulators so consecutive adds do not wait on each other.
-    let d0 = f32x4.splat(0);
-    let d1 = f32x4.splat(0);
+    // Pass 1: dot = Σ dy·y: float32 vectors over blocks of 256 values, float64 across blocks
+    // (as in expSubSum), two vector sums so consecutive adds do not wait on each other.
+    let total: f64 = 0;
     let j = 0;
-    for (; j + 8 <= vecEnd; j += 8) {
-      const p = <usize>j << 2;
-      d0 = f32x4.add(d0, f32x4.mul(v128.load(gr + p), v128.load(yr + p)));
-      d1 = f32x4.add(d1, f32x4.mul(v128.load(gr + p, 16), v128.load(yr + p, 16)));
+    while (j < vecEnd) {
+      const blockEnd = min(vecEnd, j + 256);
+      let d0 = f32x4.splat(0);
+      let d1 = f32x4.splat(0);
+      for (; j + 8 <= blockEnd; j += 8) {
+        const p = <usize>j << 2;
+        d0 = madd(v128.load(gr + p), v128.load(yr + p), d0);
+        d1 = madd(v128.load(gr + p, 16), v128.load(yr + p, 16), d1);
+      }
+      for (; j < blockEnd; j += 4) {
+        const p = <usize>j << 2;
+        d0 = madd(v128.load(gr + p), v128.load(yr + p), d0);
+      }
+      total += <f64>hsum(f32x4.add(d0, d1));
     }
-    for (; j < vecEnd; j += 4) {
-      const p = <usize>j << 2;
-      d0 = f32x4.add(d0, f32x4.mul(v128.load(gr + p), v128.load(yr + p)));
-    }
-    let dot = hsum(f32x4.add(d0, d1));
-    for (; j < cols; j++) dot += load<f32>(gr + (<usize>j << 2)) * load<f32>(yr + (<usize>j << 2));
+    for (; j < cols; j++) total += <f64>(load<f32>(gr + (<usize>j << 2)) * load<f32>(yr + (<usize>j << 2)));
+    const dot = <f32>total;
     // Pass 2: dx = y · (dy − dot)
     const dotv = f32x4.splat(dot);
     j = 0;

@@ -3,18 +3,13 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
 import { binaryCrossEntropy, bceWithLogits, crossEntropy, mseLoss, nllLoss } from './functional.js';
+import type { BceOptions, BceWithLogitsOptions, CrossEntropyOptions, NllLossOptions, ReductionOptions } from '../autograd/ops/losses.js';
 
-export type Reduction = 'mean' | 'sum' | 'none';
-
-export interface CrossEntropyLossOptions {
-  ignoreIndex?: number;
-  reduction?: Reduction;
-  labelSmoothing?: number;
-}
+export type { Reduction } from '../autograd/ops/losses.js';
 
 /** D8: −Σ yᵢ log softmax(z)ᵢ on logits [N, C] and integer targets [N] (mean over the targets not ignored). */
 export class CrossEntropyLoss extends Module {
-  constructor(readonly opts: CrossEntropyLossOptions = {}) {
+  constructor(readonly opts: CrossEntropyOptions = {}) {
     super();
   }
 
@@ -29,7 +24,7 @@ export class CrossEntropyLoss extends Module {
 
 /** −log p[target] on log-probabilities [N, C] and integer targets [N]. */
 export class NLLLoss extends Module {
-  constructor(readonly opts: { ignoreIndex?: number; reduction?: Reduction } = {}) {
+  constructor(readonly opts: NllLossOptions = {}) {
     super();
   }
 
@@ -44,7 +39,7 @@ export class NLLLoss extends Module {
 
 /** D10: 1/n Σ (yᵢ − ŷᵢ)² ('mean'); reduction 'sum' gives Σ, twice D9's ½ Σ. */
 export class MSELoss extends Module {
-  constructor(readonly opts: { reduction?: Reduction } = {}) {
+  constructor(readonly opts: ReductionOptions = {}) {
     super();
   }
 
@@ -59,7 +54,7 @@ export class MSELoss extends Module {
 
 /** −(y log p + (1 − y) log(1 − p)) on probabilities p, optionally weighted. */
 export class BCELoss extends Module {
-  constructor(readonly opts: { weight?: Tensor; reduction?: Reduction } = {}) {
+  constructor(readonly opts: BceOptions = {}) {
     super();
   }
 
@@ -68,13 +63,13 @@ export class BCELoss extends Module {
   }
 
   override extraRepr(): string {
-    return describe({ reduction: this.opts.reduction });
+    return describe(this.opts);
   }
 }
 
 /** Binary cross-entropy on logits z (σ fused in, stable for large |z|); posWeight weighs the positives. */
 export class BCEWithLogitsLoss extends Module {
-  constructor(readonly opts: { posWeight?: Tensor; reduction?: Reduction } = {}) {
+  constructor(readonly opts: BceWithLogitsOptions = {}) {
     super();
   }
 
@@ -83,14 +78,14 @@ export class BCEWithLogitsLoss extends Module {
   }
 
   override extraRepr(): string {
-    return describe({ reduction: this.opts.reduction });
+    return describe(this.opts);
   }
 }
 
 /** Only the options that were set, e.g. `reduction='sum'`. */
 function describe(opts: object): string {
   return Object.entries(opts)
-    .filter(([, v]) => v !== undefined)
+    .filter(([, v]) => v !== undefined && v !== null && typeof v !== 'object')
     .map(([k, v]) => `${k}=${typeof v === 'string' ? `'${v}'` : v}`)
     .join(', ');
 }

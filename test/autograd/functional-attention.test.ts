@@ -82,7 +82,7 @@ describe('scaledDotProductAttention: values', () => {
       [[[2, 3, 5, 4], [2, 3, 7, 4], [2, 3, 7, 2]], { causal: true }],
       [[[2, 3, 7, 4], [2, 3, 5, 4], [2, 3, 5, 2]], { causal: true }],
       [[[3, 5, 4], [3, 5, 4], [3, 5, 4]], { mask: tg.randn([3, 1, 5], { dtype: 'float64' }) }],
-      [[[2, 1, 5, 4], [2, 1, 5, 4], [2, 1, 5, 4]], { mask: tg.rand([1, 3, 5, 5]).add(tg.eye(5)).gt(0.3), causal: true }],
+      [[[2, 3, 5, 4], [2, 1, 5, 4], [2, 1, 5, 4]], { mask: tg.rand([1, 3, 5, 5]).add(tg.eye(5)).gt(0.3), causal: true }],
     ];
     for (const [shapes, opts] of cases) {
       const a = shapes.map((s) => tg.randn(s, { dtype: 'float64' }).requiresGrad_());
@@ -154,6 +154,7 @@ describe('scaledDotProductAttention: errors name the op and the shapes', () => {
     ['batch dims that do not broadcast', () => sdpa(q, tg.randn([3, 4, 8]), tg.randn([3, 4, 8])), 'scaledDotProductAttention: the batch dims of query [2, 4, 8], key [3, 4, 8], value [3, 4, 8] cannot be broadcast together'],
     ['a 1-D query', () => sdpa(tg.randn([8]), q, q), 'scaledDotProductAttention: query, key and value need at least 2 dims'],
     ['a mask of the wrong shape', () => sdpa(q, q, q, { mask: tg.ones([3, 4]).gt(0) }), "scaledDotProductAttention: mask of shape [3, 4] cannot be broadcast to the scores' shape [2, 4, 4]"],
+    ['a mask that would widen the batch', () => sdpa(q, q, q, { mask: tg.ones([3, 2, 4, 4]).gt(0) }), "scaledDotProductAttention: mask of shape [3, 2, 4, 4] cannot be broadcast to the scores' shape [2, 4, 4]"],
     ['an int32 mask', () => sdpa(q, q, q, { mask: tg.ones([4, 4], { dtype: 'int32' }) }), 'scaledDotProductAttention: mask must be bool'],
     ['a dropout outside [0, 1]', () => sdpa(q, q, q, { dropout: 1.5 }), 'scaledDotProductAttention: dropout must be a probability in [0, 1] (got 1.5)'],
   ];

@@ -8,7 +8,7 @@ import { sumTo } from '../../tensor/kernels/js/reduce.js';
 import { matmulRaw, softmaxBackwardRaw, softmaxRaw } from '../../tensor/kernels/run.js';
 import type { FloatArray } from '../../tensor/kernels/types.js';
 import { random } from '../../tensor/random.js';
-import { fmt, sizeOf } from '../../tensor/shape.js';
+import { fmt } from '../../tensor/shape.js';
 import { record } from '../engine.js';
 import { requireFloat } from './operands.js';
 
@@ -70,25 +70,20 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   const scale = opts.scale ?? 1 / Math.sqrt(d);
 
   // S = Q·Kᵀ·scale   [..., Tq, Tk]
-  let scores = matmulRaw(q, k, false, true);
+  const scores = matmulRaw(q, k, false, true);
   const s = scores.data as FloatArray;
   for (let i = 0; i < s.length; i++) s[i] *= scale;
-  let maskValues: Tensor | null = null;
   if (mask) {
     if (mask.dtype === 'int32') throw new Error(`${OP}: mask must be bool (true = attend) or float (added to the scores), got int32`);
-    const batch = broadcastBatch([scores.shape, mask.shape]);
-    if (!batch || !broadcastsInto(mask.shape.slice(-2), [Tq, Tk])) {
+    if (!broadcastsInto(mask.shape, scores.shape)) {
       throw new Error(`${OP}: mask of shape ${fmt(mask.shape)} cannot be broadcast to the scores' shape ${fmt(scores.shape)} [..., Tq, Tk]`);
     }
-    const full = [...batch, Tq, Tk];
-    if (sizeOf(full) !== scores.size) scores = expandRaw(scores, full); // a mask with more batch dims widens the result
-    maskValues = mask.shape.length === full.length && mask.size === scores.size ? mask : expandRaw(mask, full);
-    applyMask(scores.data as FloatArray, maskValues, dtype);
+    applyMask(s, mask.size === scores.size ? mask : expandRaw(mask, scores.shape), dtype);
   }
-  if (causal) applyCausal(scores.data as FloatArray, Tq, Tk);
+  if (causal) applyCausal(s, Tq, Tk);
 
   const P = softmaxRaw(scores); // P = softmax(S) over keys
-  if (mask) zeroMaskedRows(scores.data as FloatArray, P.data as FloatArray, Tk);
+  if (mask) zeroMaskedRows(s, P.data as FloatArray, Tk);
   // dropout: Pd = P ⊙ keep / (1 − p)
   let keep: FloatArray | null = null;
   let Pd = P;

@@ -161,9 +161,8 @@ function poolGeometry(op: string, x: Tensor, kernel: Pair, stride: Pair | null |
   const [sH, sW] = stride === undefined || stride === null ? [kH, kW] : pair(op, 'stride', stride, 1);
   const [padH, padW] = pair(op, 'padding', opts.padding ?? 0, 0);
   const [dH, dW] = pair(op, 'dilation', opts.dilation ?? 1, 1);
-  const effH = dH * (kH - 1) + 1, effW = dW * (kW - 1) + 1;
-  if (2 * padH > effH || 2 * padW > effW) {
-    throw new Error(`${op}: padding [${padH}, ${padW}] must be at most half of the kernel [${effH}, ${effW}]`);
+  if (2 * padH > kH || 2 * padW > kW) {
+    throw new Error(`${op}: padding [${padH}, ${padW}] must be at most half of the kernel [${kH}, ${kW}]`);
   }
   const outH = pooledSize(H, kH, sH, padH, dH, opts.ceilMode ?? false), outW = pooledSize(W, kW, sW, padW, dW, opts.ceilMode ?? false);
   if (outH < 1 || outW < 1) {

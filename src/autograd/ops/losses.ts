@@ -4,7 +4,7 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { arrayFor, promoteTypes, type DType } from '../../tensor/dtype.js';
 import { expandRaw } from '../../tensor/kernels/js/layout.js';
-import { broadcastShapes, fmt, shapesEqual, sizeOf } from '../../tensor/shape.js';
+import { fmt, shapesEqual, sizeOf } from '../../tensor/shape.js';
 import { isGradEnabled, record } from '../engine.js';
 import { requireFloat } from './operands.js';
 
@@ -39,7 +39,8 @@ function constantWeight(op: string, name: string, w: Tensor | null | undefined, 
   if (!(w instanceof Tensor)) throw new Error(`${op}: ${name} must be a tensor`);
   requireFloat(op, name, w);
   if (w.requiresGrad && isGradEnabled()) throw new Error(`${op}: ${name} gets no gradient (as in PyTorch); pass it without requiresGrad or detach() it`);
-  if (!shapesEqual(broadcastShapes(op, w.shape, shape), shape)) throw new Error(`${op}: ${name} of shape ${fmt(w.shape)} cannot be broadcast to shape ${fmt(shape)}`);
+  const fits = w.ndim <= shape.length && w.shape.every((d, i) => d === 1 || d === shape[shape.length - w.ndim + i]);
+  if (!fits) throw new Error(`${op}: ${name} of shape ${fmt(w.shape)} cannot be broadcast to shape ${fmt(shape)}`);
   return shapesEqual(w.shape, shape) ? w : expandRaw(w, shape);
 }
 
@@ -212,6 +213,8 @@ export interface BceOptions extends ReductionOptions {
   weight?: Tensor | null;
 }
 
+const BCE_EPSILON = Math.fround(1e-12);
+
 /** binaryCrossEntropy(p, target): −w·(t·log p + (1 − t)·log(1 − p)), each log clamped at −100. */
 export function binaryCrossEntropy(p: Tensor, target: Tensor, opts: BceOptions = {}): Tensor {
   const op = 'binaryCrossEntropy';
@@ -225,8 +228,8 @@ export function binaryCrossEntropy(p: Tensor, target: Tensor, opts: BceOptions =
   const wAt = (i: number) => (w ? w[i] : 1);
   return pointwiseLoss(op, p, target, reduction, {
     loss: (i) => -wAt(i) * (t[i] * Math.max(Math.log(x[i]), -100) + (1 - t[i]) * Math.max(Math.log1p(-x[i]), -100)),
-    // ∂/∂p = w·(p − t)/max(p(1 − p), 1e-12), PyTorch's guarded form
-    dInput: (i) => (wAt(i) * (x[i] - t[i])) / Math.max(x[i] * (1 - x[i]), 1e-12),
+    // ∂/∂p = w·(p − t)/max(p(1 − p), ε), PyTorch's guarded form (its ε is 1e-12 rounded to float32)
+    dInput: (i) => (wAt(i) * (x[i] - t[i])) / Math.max(x[i] * (1 - x[i]), BCE_EPSILON),
     // ∂/∂t = −w·logit(p) = w·(log(1 − p) − log p)
     dTarget: (i) => wAt(i) * (Math.log1p(-x[i]) - Math.log(x[i])),
   });

@@ -9,25 +9,19 @@ import { random } from '../../tensor/random.js';
 import { fmt, sizeOf } from '../../tensor/shape.js';
 import { record } from '../engine.js';
 import { requireFloat } from './operands.js';
-import { reshape } from './shape.js';
 
 /** The same values seen with another shape of equal size (no copy). */
 const view = (t: Tensor, shape: readonly number[]) => new Tensor(t.data, shape, t.dtype);
 
-/** linear(x, w, b?): x [..., in], w [out, in] (or [in]), b [out] → [..., out]. */
+/** linear(x, w, b?): x [..., in], w [out, in], b [out] → [..., out]. */
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   if (!(x instanceof Tensor) || !(w instanceof Tensor)) throw new Error('linear: x and w must be tensors');
-  if (w.ndim === 1) {
-    // a 1-D weight is one output feature that is then squeezed away, as torch.nn.functional.linear
-    if (b && b.ndim > 0 && b.size !== 1) throw new Error(`linear: bias of shape ${fmt(b.shape)} does not fit a 1-D weight of shape ${fmt(w.shape)}`);
-    const out = linear(x, reshape(w, [1, w.shape[0]]), b ? reshape(b, [1]) : null);
-    return reshape(out, out.shape.slice(0, -1));
-  }
   if (x.ndim === 0 || w.ndim !== 2) throw new Error(`linear: expected x [..., in] and w [out, in], got shapes ${fmt(x.shape)} and ${fmt(w.shape)}`);
   const [outF, inF] = w.shape;
   if (x.shape[x.ndim - 1] !== inF) {
     throw new Error(`linear: x of shape ${fmt(x.shape)} and w of shape ${fmt(w.shape)} do not fit (x's last dim ${x.shape[x.ndim - 1]} ≠ w's in-features ${inF})`);
   }
+  if (b != null && !(b instanceof Tensor)) throw new Error('linear: bias must be a tensor');
   if (b && (b.ndim !== 1 || b.shape[0] !== outF)) throw new Error(`linear: bias of shape ${fmt(b.shape)} does not match w of shape ${fmt(w.shape)} (expected [${outF}])`);
   const rows = sizeOf(x.shape.slice(0, -1));
   const outShape = [...x.shape.slice(0, -1), outF];

@@ -24,15 +24,33 @@ export interface WasmExports {
   softmaxRows(x: number, out: number, rows: number, cols: number): void;
   softmaxBackwardRows(y: number, dy: number, dx: number, rows: number, cols: number): void;
   expArray(x: number, out: number, len: number): void;
+  heapBase(): number;
 }
 
 export type SimdFlavour = 'relaxed' | 'plain';
 
+// The WebAssembly global is typed by TypeScript's DOM lib only, which this project does not load:
+// the few members used here, typed by hand.
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
+export type WasmCompiled = object;
+interface WebAssemblyApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => WasmCompiled;
+  Instance: new (module: WasmCompiled, imports: object) => { exports: object };
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
 export interface WasmModule {
   flavour: SimdFlavour;
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
+  module: WasmCompiled;
+  memory: WasmMemory;
   exports: WasmExports;
+  /** First byte after the module's static data (a constants table): buffers are placed from here. */
+  heapBase: number;
 }
 
 const PAGE = 65536;
@@ -68,26 +86,40 @@ function relaxedAccepted(bytes: Uint8Array): boolean {
   } catch {
     // not V8, or flags locked: validate() below answers anyway
   }
-  return WebAssembly.validate(bytes);
+  return wasmApi.validate(bytes);
 }
 
-function load(): WasmModule | null {
+/** Compiles and instantiates one build with a fresh memory; null if the engine refuses it. */
+function instantiate(flavour: SimdFlavour, bytes: Uint8Array): WasmModule | null {
+  if (flavour === 'relaxed' ? !relaxedAccepted(bytes) : !wasmApi.validate(bytes)) return null;
+  const module = new wasmApi.Module(bytes);
+  const memory = new wasmApi.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+  const abort = (): never => {
+    throw new Error('tsgrad wasm: abort');
+  };
+  const exports = new wasmApi.Instance(module, { env: { memory, abort } }).exports as WasmExports;
+  return { flavour, module, memory, exports, heapBase: Math.ceil(exports.heapBase() / 64) * 64 };
+}
+
+/**
+ * Loads one build, or with no argument the best this engine accepts (relaxed, then plain;
+ * TSGRAD_WASM_SIMD=plain|relaxed narrows the choice). Null when none loads: no build/ directory,
+ * no WebAssembly SIMD, or no shared memory.
+ */
+export function loadWasm(only?: SimdFlavour): WasmModule | null {
   const root = packageRoot();
   if (root === null) return null;
-  const forced = process.env.TSGRAD_WASM_SIMD;
-  const relaxed = forced === 'plain' ? null : readBuild(root, 'tsgrad-relaxed');
-  const plain = forced === 'relaxed' ? null : readBuild(root, 'tsgrad-simd');
-  const candidates: [SimdFlavour, Uint8Array | null][] = [['relaxed', relaxed], ['plain', plain]];
-  for (const [flavour, bytes] of candidates) {
+  const forced = only ?? process.env.TSGRAD_WASM_SIMD;
+  const order: [SimdFlavour, string][] = [['relaxed', 'tsgrad-relaxed'], ['plain', 'tsgrad-simd']];
+  for (const [flavour, file] of order) {
+    if ((forced === 'plain' || forced === 'relaxed') && forced !== flavour) continue;
+    const bytes = readBuild(root, file);
     if (bytes === null) continue;
-    if (flavour === 'relaxed' ? !relaxedAccepted(bytes) : !WebAssembly.validate(bytes)) continue;
     try {
-      const module = new WebAssembly.Module(bytes);
-      const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-      const instance = new WebAssembly.Instance(module, { env: { memory, abort: () => { throw new Error('tsgrad wasm: abort'); } } });
-      return { flavour, module, memory, exports: instance.exports as unknown as WasmExports };
+      const loaded = instantiate(flavour, bytes);
+      if (loaded !== null) return loaded;
     } catch {
-      // no SIMD or no shared memory in this engine: try the next build, else unavailable
+      // this engine cannot compile or instantiate it: try the next build
     }
   }
   return null;
@@ -95,26 +127,41 @@ function load(): WasmModule | null {
 
 let loaded: WasmModule | null | undefined;
 
-/** The module, loaded on first use; null when no build could be loaded here. */
+/** The module every kernel call uses, loaded on first use; null when no build could be loaded. */
 export function wasmModule(): WasmModule | null {
-  if (loaded === undefined) loaded = load();
+  if (loaded === undefined) {
+    try {
+      loaded = loadWasm();
+    } catch {
+      loaded = null; // no WebAssembly at all (e.g. node --jitless)
+    }
+  }
   return loaded;
 }
 
+const views = new WeakMap<WasmModule, Float32Array>();
+
 /**
- * The module's memory seen as float32, grown to at least `bytes`. Growing a shared memory leaves
- * old views at their old length, so callers must take the view returned here after every call.
+ * The module's memory seen as float32, grown first to at least `bytes`; null if that exceeds
+ * wasm32's 4 GiB or the system refuses. Growing a shared memory leaves old views at their old
+ * length, so callers take the view returned here after every call that may grow.
  */
-let view: Float32Array | null = null;
 export function memoryF32(w: WasmModule, bytes: number): Float32Array | null {
   const have = w.memory.buffer.byteLength;
   if (bytes > have) {
     const pages = Math.ceil((bytes - have) / PAGE);
     if (have / PAGE + pages > MAX_PAGES) return null;
-    w.memory.grow(pages);
-    view = null;
+    try {
+      w.memory.grow(pages);
+    } catch {
+      return null;
+    }
   }
-  if (view === null || view.buffer.byteLength !== w.memory.buffer.byteLength) view = new Float32Array(w.memory.buffer);
+  let view = views.get(w);
+  if (view === undefined || view.buffer.byteLength !== w.memory.buffer.byteLength) {
+    view = new Float32Array(w.memory.buffer);
+    views.set(w, view);
+  }
   return view;
 }
 
@@ -128,6 +175,3 @@ export function layout(base: number, ...floats: number[]): { offsets: number[]; 
   }
   return { offsets, end: at };
 }
-
-/** Start of the first region: the module has no static data, the first bytes are kept free anyway. */
-export const HEAP_BASE = 1024;

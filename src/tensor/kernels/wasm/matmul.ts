@@ -2,7 +2,7 @@
 // run one gemm (or gemv when m == 1 or n == 1) per batch entry there, copy C back.
 import type { MatmulArgs } from '../types.js';
 import { matmulJs } from '../js/matmul.js';
-import { HEAP_BASE, layout, memoryF32, wasmModule, type WasmModule } from './loader.js';
+import { layout, memoryF32, wasmModule, type WasmModule } from './loader.js';
 
 /** The smallest and one-past-largest index read from an operand: [min offset, max offset + span). */
 function usedRange(offsets: Int32Array, batch: number, span: number): [number, number] {
@@ -31,7 +31,7 @@ export function matmulWasm(args: MatmulArgs): void {
   const [aLo, aHi] = usedRange(aOffsets, batch, m * k);
   const [bLo, bHi] = usedRange(bOffsets, batch, k * n);
   const e = w.exports;
-  const { offsets, end } = layout(HEAP_BASE, aHi - aLo, bHi - bLo, batch * m * n, e.packAFloats(), e.packBFloats(), e.edgeFloats());
+  const { offsets, end } = layout(w.heapBase, aHi - aLo, bHi - bLo, batch * m * n, e.packAFloats(), e.packBFloats(), e.edgeFloats());
   const mem = memoryF32(w, end);
   if (mem === null) {
     matmulJs(args); // more than wasm32's 4 GiB

@@ -1,0 +1,87 @@
+// Learning merges, shared by byte-level BPE and WordPiece training (one way to do a thing).
+// Words are sequences of integer symbols with a count each; each step merges the most frequent
+// adjacent pair everywhere into a new symbol. Ties go to the smallest (first, second) pair of
+// ids, so training is deterministic whatever order the words came in.
+// Pair counts are updated only for the words that contain the merged pair (found through an index
+// from pair to words), so a merge costs the words it touches, not the whole corpus.
+
+const SHIFT = 2 ** 22; // pair key = first * SHIFT + second: exact in a double while ids < 2^22
+
+export interface LearnOptions {
+  /** Stop when the best pair occurs fewer times than this (default 1: merge while any pair exists). */
+  minFrequency?: number;
+  /**
+   * Called after each merge with (first, second, newId): lets the caller name the new symbol.
+   * Return false when the merge made nothing new (a string the vocabulary already has, reached by
+   * another path): it is kept as a merge but does not count toward `budget`.
+   */
+  onMerge?: (first: number, second: number, id: number) => boolean | void;
+}
+
+/**
+ * Learn merges until `budget` of them made new symbols; the k-th merge creates id `firstNewId + k`.
+ * `words` are modified in place into their merged form. Returns the merged pairs in order.
+ */
+export function learnMerges(words: number[][], counts: readonly number[], firstNewId: number, budget: number, opts: LearnOptions = {}): [number, number][] {
+  const minFrequency = opts.minFrequency ?? 1;
+  const pairCounts = new Map<number, number>();
+  const where = new Map<number, Set<number>>(); // may list words that lost the pair since: checked on use
+
+  const addPairs = (w: number, sign: number) => {
+    const word = words[w];
+    for (let i = 0; i + 1 < word.length; i++) {
+      const key = word[i] * SHIFT + word[i + 1];
+      const c = (pairCounts.get(key) ?? 0) + sign * counts[w];
+      if (c === 0) pairCounts.delete(key);
+      else pairCounts.set(key, c);
+      if (sign > 0) {
+        let set = where.get(key);
+        if (!set) where.set(key, (set = new Set()));
+        set.add(w);
+      }
+    }
+  };
+  for (let w = 0; w < words.length; w++) addPairs(w, 1);
+
+  const merges: [number, number][] = [];
+  for (let k = 0; budget > 0; k++) {
+    if (firstNewId + k >= SHIFT) throw new Error(`learnMerges: at most ${SHIFT} symbols are supported`);
+    let bestKey = -1;
+    let bestCount = 0;
+    for (const [key, c] of pairCounts) {
+      if (c > bestCount || (c === bestCount && key < bestKey)) [bestKey, bestCount] = [key, c];
+    }
+    if (bestKey < 0 || bestCount < minFrequency) break;
+    const first = Math.floor(bestKey / SHIFT);
+    const second = bestKey - first * SHIFT;
+    const id = firstNewId + k;
+    for (const w of where.get(bestKey) ?? []) {
+      const word = words[w];
+      if (!containsPair(word, first, second)) continue;
+      addPairs(w, -1);
+      words[w] = mergePair(word, first, second, id);
+      addPairs(w, 1);
+    }
+    where.delete(bestKey);
+    merges.push([first, second]);
+    if (opts.onMerge?.(first, second, id) !== false) budget--;
+  }
+  return merges;
+}
+
+function containsPair(word: readonly number[], a: number, b: number): boolean {
+  for (let i = 0; i + 1 < word.length; i++) if (word[i] === a && word[i + 1] === b) return true;
+  return false;
+}
+
+/** Replace every non-overlapping (a, b), left to right, by id. */
+export function mergePair(word: readonly number[], a: number, b: number, id: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < word.length; i++) {
+    if (i + 1 < word.length && word[i] === a && word[i + 1] === b) {
+      out.push(id);
+      i++;
+    } else out.push(word[i]);
+  }
+  return out;
+}

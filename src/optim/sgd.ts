@@ -1,0 +1,59 @@
+// SGD (D17: θ ← θ − α·∇L) with PyTorch's momentum, dampening, Nesterov and L2 weight decay:
+//   g ← ∇L + λθ;  b ← g on the first step, else μb + (1 − τ)g;  g ← g + μb (Nesterov) or b;  θ ← θ − α·g.
+import type { TypedArray } from '../tensor/dtype.js';
+import { Optimizer, type ParamsInput } from './optimizer.js';
+
+export interface SGDOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
+
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: ParamsInput<SGDOptions>, { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 }: Partial<SGDOptions> & { lr: number }) {
+    super(params, { lr, momentum, dampening, nesterov, weightDecay });
+  }
+
+  protected override validate(g: SGDOptions): void {
+    super.validate(g);
+    if (!(g.momentum >= 0)) throw new Error(`SGD: invalid momentum ${g.momentum} (must be ≥ 0)`);
+    if (!(g.weightDecay >= 0)) throw new Error(`SGD: invalid weightDecay ${g.weightDecay} (must be ≥ 0)`);
+    if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) throw new Error('SGD: nesterov momentum requires a momentum > 0 and zero dampening');
+  }
+
+  override step(): void {
+    for (const group of this.paramGroups) {
+      const { lr, momentum, dampening, nesterov, weightDecay } = group;
+      for (const p of group.params) {
+        if (!p.grad) continue;
+        if (momentum === 0) {
+          sgdUpdate(p.data, p.grad.data, lr, weightDecay);
+          continue;
+        }
+        const first = !this.state.has(p);
+        const state = this.stateOf(p, () => ({ momentumBuffer: this.zerosLike(p) }));
+        sgdMomentumUpdate(p.data, p.grad.data, state.momentumBuffer as TypedArray, first, lr, momentum, dampening, nesterov, weightDecay);
+      }
+    }
+  }
+}
+
+/** θ ← θ − α(g + λθ), in place. */
+function sgdUpdate(theta: TypedArray, grad: TypedArray, lr: number, wd: number): void {
+  for (let i = 0; i < theta.length; i++) theta[i] -= lr * (grad[i] + wd * theta[i]);
+}
+
+/** The momentum update, in place on θ and the buffer b (read back after storing, as PyTorch's in-place ops). */
+function sgdMomentumUpdate(
+  theta: TypedArray, grad: TypedArray, buf: TypedArray, first: boolean,
+  lr: number, mu: number, dampening: number, nesterov: boolean, wd: number,
+): void {
+  for (let i = 0; i < theta.length; i++) {
+    const g = grad[i] + wd * theta[i];
+    buf[i] = first ? g : mu * buf[i] + (1 - dampening) * g;
+    theta[i] -= lr * (nesterov ? g + mu * buf[i] : buf[i]);
+  }
+}
+

@@ -1,0 +1,220 @@
+// The wasm kernel family against the js reference: matmul on random shapes (odd sizes, vectors,
+// transposes, broadcast batches, sizes across the cache blocks), softmax forward/backward, exp.
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { jsKernels, wasmKernels, type MatmulArgs } from '../../src/tensor/kernels/index.js';
+import { loadWasm, memoryF32, wasmModule, type SimdFlavour } from '../../src/tensor/kernels/wasm/loader.js';
+
+/** Deterministic uniform values in [lo, hi) (xorshift32), so a failing case can be replayed. */
+function randomArray(length: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(length);
+  let s = (seed | 0) || 1;
+  for (let i = 0; i < length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = lo + ((s >>> 0) / 2 ** 32) * (hi - lo);
+  }
+  return out;
+}
+
+interface Case {
+  batch: number; m: number; n: number; k: number;
+  transA: boolean; transB: boolean;
+  broadcastA: boolean; broadcastB: boolean; // all offsets 0 for that operand
+  seed: number;
+}
+
+/** Builds matmul args for a case; operands start at a non-zero offset to exercise the used-range copy. */
+function makeArgs(c: Case, out: Float32Array | Float64Array, f64 = false): MatmulArgs {
+  const { batch, m, n, k } = c;
+  const lead = 3; // unused floats before the first matrix
+  const aCount = c.broadcastA ? 1 : batch;
+  const bCount = c.broadcastB ? 1 : batch;
+  let a: Float32Array | Float64Array = randomArray(lead + aCount * m * k, c.seed);
+  let b: Float32Array | Float64Array = randomArray(lead + bCount * k * n, c.seed + 7);
+  if (f64) {
+    a = Float64Array.from(a);
+    b = Float64Array.from(b);
+  }
+  const aOffsets = Int32Array.from({ length: batch }, (_, i) => lead + (c.broadcastA ? 0 : i * m * k));
+  const bOffsets = Int32Array.from({ length: batch }, (_, i) => lead + (c.broadcastB ? 0 : i * k * n));
+  return { a, b, out, batch, m, n, k, transA: c.transA, transB: c.transB, aOffsets, bOffsets };
+}
+
+/** float32 rounding grows with the length of each dot product: inputs in [-1, 1], tolerance ∝ k. */
+function expectMatmulClose(c: Case): void {
+  const size = c.batch * c.m * c.n;
+  const expected = new Float32Array(size);
+  const actual = new Float32Array(size).fill(NaN); // must be overwritten everywhere
+  jsKernels.matmul(makeArgs(c, expected));
+  wasmKernels.matmul(makeArgs(c, actual));
+  const tol = 1e-6 * (c.k + 4);
+  for (let i = 0; i < size; i++) {
+    if (!(Math.abs(actual[i] - expected[i]) <= tol)) {
+      throw new Error(`${JSON.stringify(c)}: out[${i}] = ${actual[i]}, js gives ${expected[i]}`);
+    }
+  }
+}
+
+const caseArb = (maxM: number, maxN: number, maxK: number): fc.Arbitrary<Case> =>
+  fc.record({
+    batch: fc.integer({ min: 1, max: 3 }),
+    m: fc.integer({ min: 1, max: maxM }),
+    n: fc.integer({ min: 1, max: maxN }),
+    k: fc.integer({ min: 1, max: maxK }),
+    transA: fc.boolean(),
+    transB: fc.boolean(),
+    broadcastA: fc.boolean(),
+    broadcastB: fc.boolean(),
+    seed: fc.integer({ min: 1, max: 2 ** 30 }),
+  });
+
+describe('wasm kernels', function () {
+  before(function () {
+    if (!wasmKernels.available()) this.skip(); // build/*.wasm missing: `npm run build`
+  });
+
+  describe('matmul', () => {
+    it('matches js on random small shapes (tiles, tails, transposes, broadcast batches)', () => {
+      fc.assert(fc.property(caseArb(13, 21, 19), (c) => expectMatmulClose(c)), { numRuns: 300, seed: 1 });
+    });
+
+    it('matches js on vectors: 1×k · k×n and m×k · k×1 (the gemv paths)', () => {
+      const vec = fc.oneof(caseArb(1, 80, 70), caseArb(80, 1, 70), caseArb(1, 1, 40));
+      fc.assert(fc.property(vec, (c) => expectMatmulClose(c)), { numRuns: 200, seed: 2 });
+    });
+
+    it('matches js on medium shapes that are not multiples of the 4×8 tile', () => {
+      fc.assert(fc.property(caseArb(70, 70, 300), (c) => expectMatmulClose(c)), { numRuns: 25, seed: 3 });
+    });
+
+    it('matches js across every cache block edge (m > 128, n > 1024, k > 256)', () => {
+      for (const [transA, transB] of [[false, false], [true, true], [false, true], [true, false]]) {
+        expectMatmulClose({ batch: 1, m: 131, n: 1030, k: 261, transA, transB, broadcastA: false, broadcastB: false, seed: 11 });
+      }
+    });
+
+    it('writes zeros when k = 0 and nothing when m·n = 0', () => {
+      const out = new Float32Array(6).fill(5);
+      const empty = new Float32Array(0);
+      const offsets = new Int32Array(2);
+      wasmKernels.matmul({ a: empty, b: empty, out, batch: 2, m: 1, n: 3, k: 0, transA: false, transB: false, aOffsets: offsets, bOffsets: offsets });
+      expect(Array.from(out)).to.deep.equal([0, 0, 0, 0, 0, 0]);
+      wasmKernels.matmul({ a: empty, b: empty, out: empty, batch: 2, m: 0, n: 3, k: 4, transA: false, transB: false, aOffsets: offsets, bOffsets: offsets });
+    });
+
+    it('gives float64 arguments to the js kernel (exact same result)', () => {
+      const c: Case = { batch: 2, m: 5, n: 6, k: 7, transA: true, transB: false, broadcastA: false, broadcastB: true, seed: 5 };
+      const expected = new Float64Array(60);
+      const actual = new Float64Array(60);
+      jsKernels.matmul(makeArgs(c, expected, true));
+      wasmKernels.matmul(makeArgs(c, actual, true));
+      expect(Array.from(actual)).to.deep.equal(Array.from(expected));
+    });
+
+    it('grows its memory for a large product and still matches', () => {
+      expectMatmulClose({ batch: 2, m: 300, n: 200, k: 500, transA: false, transB: true, broadcastA: false, broadcastB: false, seed: 9 });
+    });
+  });
+
+  describe('softmax', () => {
+    const shape = fc.record({
+      rows: fc.integer({ min: 1, max: 9 }),
+      cols: fc.integer({ min: 1, max: 70 }),
+      scale: fc.constantFrom(1, 10, 100),
+      seed: fc.integer({ min: 1, max: 2 ** 30 }),
+    });
+
+    it('forward matches js on random shapes', () => {
+      fc.assert(fc.property(shape, ({ rows, cols, scale, seed }) => {
+        const x = randomArray(rows * cols, seed, -scale, scale);
+        const expected = new Float32Array(rows * cols);
+        const actual = new Float32Array(rows * cols);
+        jsKernels.softmax(x, expected, rows, cols);
+        wasmKernels.softmax(x, actual, rows, cols);
+        for (let i = 0; i < x.length; i++) {
+          expect(Math.abs(actual[i] - expected[i])).to.be.at.most(2e-6 * expected[i] + 1e-12, `element ${i}`);
+        }
+      }), { numRuns: 200, seed: 4 });
+    });
+
+    it('backward matches js on random shapes', () => {
+      fc.assert(fc.property(shape, ({ rows, cols, seed }) => {
+        const y = new Float32Array(rows * cols);
+        jsKernels.softmax(randomArray(rows * cols, seed, -3, 3), y, rows, cols);
+        const dy = randomArray(rows * cols, seed + 1);
+        const expected = new Float32Array(rows * cols);
+        const actual = new Float32Array(rows * cols);
+        jsKernels.softmaxBackward(y, dy, expected, rows, cols);
+        wasmKernels.softmaxBackward(y, dy, actual, rows, cols);
+        for (let i = 0; i < y.length; i++) expect(actual[i]).to.be.closeTo(expected[i], 1e-6);
+      }), { numRuns: 200, seed: 5 });
+    });
+
+    it('handles rows larger than one chunk of wasm memory', () => {
+      const rows = 3;
+      const cols = (1 << 20) + 5; // one row is more than CHUNK_FLOATS
+      const x = randomArray(rows * cols, 3, -20, 20);
+      const expected = new Float32Array(rows * cols);
+      const actual = new Float32Array(rows * cols);
+      jsKernels.softmax(x, expected, rows, cols);
+      wasmKernels.softmax(x, actual, rows, cols);
+      let worst = 0;
+      for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (expected[i] + 1e-30));
+      expect(worst).to.be.below(1e-5);
+    });
+
+    it('gives no NaN for ±1000 logits, and exact zeros far below the max', () => {
+      const x = Float32Array.from([1000, -1000, 999, -1000, 0, 1000, 1000, -1000, 500]);
+      const out = new Float32Array(9);
+      wasmKernels.softmax(x, out, 1, 9);
+      const expected = new Float32Array(9);
+      jsKernels.softmax(x, expected, 1, 9);
+      for (let i = 0; i < 9; i++) {
+        expect(Number.isNaN(out[i])).to.equal(false);
+        expect(out[i]).to.be.closeTo(expected[i], 1e-6);
+      }
+      expect(out[1]).to.equal(0);
+      expect(out[4]).to.equal(0);
+    });
+
+    it('maps −∞ (masked) logits to 0 and a fully masked row to NaN, like js', () => {
+      const x = Float32Array.from([0, -Infinity, 1, -Infinity, /* row 2 */ -Infinity, -Infinity, -Infinity, -Infinity]);
+      const out = new Float32Array(8);
+      wasmKernels.softmax(x, out, 2, 4);
+      expect(out[1]).to.equal(0);
+      expect(out[3]).to.equal(0);
+      expect(out[0] + out[2]).to.be.closeTo(1, 1e-6);
+      expect(Array.from(out.subarray(4)).every(Number.isNaN)).to.equal(true);
+    });
+
+    it('propagates a NaN input to its row', () => {
+      const x = Float32Array.from([0, NaN, 1, 2, 3, 4, 5, 6, 7]);
+      const out = new Float32Array(9);
+      wasmKernels.softmax(x, out, 1, 9);
+      expect(Array.from(out).every(Number.isNaN)).to.equal(true);
+    });
+  });
+
+  describe('exp polynomial', () => {
+    for (const flavour of ['relaxed', 'plain'] as SimdFlavour[]) {
+      it(`is within 3e-7 relative of Math.exp on [-87, 88] (${flavour} build)`, function () {
+        const w = flavour === wasmModule()?.flavour ? wasmModule() : loadWasm(flavour);
+        if (w === null) this.skip();
+        const len = 200003;
+        const mem = memoryF32(w, w.heapBase + 8 * len)!;
+        const at = w.heapBase >> 2;
+        for (let i = 0; i < len; i++) mem[at + i] = -87 + (175 * i) / (len - 1);
+        const x = mem.slice(at, at + len);
+        w.exports.expArray(w.heapBase, w.heapBase + 4 * len, len);
+        let worst = 0;
+        for (let i = 0; i < len; i++) {
+          const exact = Math.exp(x[i]);
+          worst = Math.max(worst, Math.abs(mem[at + len + i] - exact) / exact);
+        }
+        expect(worst).to.be.below(3e-7);
+      });
+    }
+  });
+});
