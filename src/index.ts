@@ -8,3 +8,4 @@ export * from './autograd/index.js';
 export * as nn from './nn/index.js';
 export * as F from './nn/functional.js';
 export * as io from './io/index.js';
+export * as optim from './optim/index.js';

@@ -35,22 +35,57 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
   backward(out, weights.shape.length === out.ndim ? weights : null);
 
   inputs.forEach((t, i) => {
-    if (!t.requiresGrad) return;
-    const analytic = t.grad?.data ?? new Float64Array(t.size);
-    for (let j = 0; j < t.size; j++) {
-      const original = t.data[j];
-      t.data[j] = original + eps;
-      const plus = noGrad(() => scalar(fn(...inputs)));
-      t.data[j] = original - eps;
-      const minus = noGrad(() => scalar(fn(...inputs)));
-      t.data[j] = original;
-      const numeric = (plus - minus) / (2 * eps);
-      const a = analytic[j];
-      if (!(Math.abs(a - numeric) <= atol + rtol * Math.abs(numeric))) {
-        throw new Error(`gradcheck: input ${i} (shape ${fmt(t.shape)}), element ${j}: analytic gradient ${a} vs numerical ${numeric}`);
-      }
-    }
+    if (t.requiresGrad) compareWithDifferences(t, t.grad?.data ?? new Float64Array(t.size), () => scalar(fn(...inputs)), `input ${i}`, { eps, atol, rtol });
   });
   for (const t of inputs) t.grad = null;
+  return true;
+}
+
+/** Central differences of evaluate() in each (chosen) entry of t, compared with the analytic gradient. */
+function compareWithDifferences(
+  t: Tensor, analytic: ArrayLike<number>, evaluate: () => number, label: string,
+  { eps, atol, rtol }: Required<GradcheckOptions>, entries: Iterable<number> = Array.from({ length: t.size }, (_, j) => j),
+): void {
+  for (const j of entries) {
+    const original = t.data[j];
+    t.data[j] = original + eps;
+    const plus = noGrad(evaluate);
+    t.data[j] = original - eps;
+    const minus = noGrad(evaluate);
+    t.data[j] = original;
+    const numeric = (plus - minus) / (2 * eps);
+    const a = analytic[j];
+    if (!(Math.abs(a - numeric) <= atol + rtol * Math.abs(numeric))) {
+      throw new Error(`gradcheck: ${label} (shape ${fmt(t.shape)}), element ${j}: analytic gradient ${a} vs numerical ${numeric}`);
+    }
+  }
+}
+
+export interface ParamGradcheckOptions extends GradcheckOptions {
+  /** Check at most this many entries per parameter, spread evenly (default 8). */
+  entriesPerParam?: number;
+}
+
+/**
+ * Check the gradients of a scalar loss with respect to named parameters (e.g. a whole model in
+ * float64): loss() is evaluated with each entry nudged by ±eps and compared with backward().
+ */
+export function gradcheckParameters(loss: () => Tensor, params: [string, Tensor][], opts: ParamGradcheckOptions = {}): boolean {
+  const o = { eps: opts.eps ?? 1e-6, atol: opts.atol ?? 1e-5, rtol: opts.rtol ?? 1e-3 };
+  for (const [name, p] of params) {
+    if (p.dtype !== 'float64') throw new Error(`gradcheckParameters: parameter '${name}' must be float64 (got ${p.dtype})`);
+    p.grad = null;
+  }
+  const out = loss();
+  if (out.size !== 1) throw new Error(`gradcheckParameters: the loss must be a single number (got shape ${fmt(out.shape)})`);
+  backward(out);
+  const count = opts.entriesPerParam ?? 8;
+  for (const [name, p] of params) {
+    const analytic = p.grad?.data ?? new Float64Array(p.size);
+    const step = Math.max(1, Math.floor(p.size / count));
+    const entries = Array.from({ length: Math.min(count, p.size) }, (_, k) => k * step);
+    compareWithDifferences(p, analytic, () => loss().data[0], `parameter '${name}'`, o, entries);
+    p.grad = null;
+  }
   return true;
 }

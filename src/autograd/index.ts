@@ -3,7 +3,7 @@
 import './methods.js';
 
 export { backward, noGrad, isGradEnabled, setDetectAnomaly, detach, requiresGrad_ } from './engine.js';
-export { gradcheck, type GradcheckOptions } from './gradcheck.js';
+export { gradcheck, gradcheckParameters, type GradcheckOptions, type ParamGradcheckOptions } from './gradcheck.js';
 export { add, sub, mul, div, pow, neg } from './ops/arithmetic.js';
 export { exp, log, sqrt, abs, tanh, sigmoid, relu, gelu, clamp, type GeluOptions } from './ops/unary.js';
 export { eq, ne, gt, lt, ge, le, where, maximum, minimum, logicalNot } from './ops/compare.js';

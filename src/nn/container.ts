@@ -39,8 +39,8 @@ abstract class IndexedModules<T extends Module> extends Module {
 }
 
 /** Calls its modules in order: forward(x) = mₙ(…m₁(x)). */
-export class Sequential<T extends Module = Module> extends IndexedModules<T> {
-  constructor(...modules: T[]) {
+export class Sequential extends IndexedModules<Module> {
+  constructor(...modules: Module[]) {
     super(modules);
   }
 

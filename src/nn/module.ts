@@ -86,6 +86,10 @@ export class Module {
       if (value instanceof Parameter) params.push([key, value]);
       else if (value instanceof Module) children.push([key, value]);
       else if (value instanceof Tensor && this.#buffers.has(key)) buffers.push([key, value, this.#buffers.get(key)!]);
+      else if (Array.isArray(value) && (value[0] instanceof Module || value[0] instanceof Parameter)) {
+        // a silent miss would leave these weights untrained
+        throw new Error(`${this.constructor.name}: property '${key}' is a plain array of ${value[0] instanceof Module ? 'modules' : 'parameters'}, which is not registered; use ModuleList (or register each one)`);
+      }
     }
     return { params, buffers, children };
   }
@@ -170,6 +174,12 @@ export class Module {
 
   eval(): this {
     return this.train(false);
+  }
+
+  /** Freeze (false) or unfreeze every parameter, e.g. a pre-trained body while a new head trains (D22). */
+  requiresGrad_(flag = true): this {
+    for (const p of this.parameters()) p.requiresGrad = flag;
+    return this;
   }
 
   /** Drop every parameter's gradient (set to null, as PyTorch's default set_to_none). */

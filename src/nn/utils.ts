@@ -2,6 +2,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { arrayFor } from '../tensor/dtype.js';
 import { add } from '../autograd/index.js';
+import { zeros } from '../tensor/creation.js';
 
 type Params = Iterable<Tensor> | Tensor;
 
@@ -59,7 +60,7 @@ export function clipGradValue(params: Params, clipValue: number): void {
 
 /** L1 penalty Σ|θ| over all parameters (differentiable): add λ·l1Penalty(params) to the loss. */
 export function l1Penalty(params: Params): Tensor {
-  return list(params).map((p) => p.abs().sum()).reduce((a, b) => add(a, b));
+  return list(params).map((p) => p.abs().sum()).reduce((a, b) => add(a, b), zeros([]));
 }
 
 /**
@@ -67,5 +68,5 @@ export function l1Penalty(params: Params): Tensor {
  * λ·θ to each gradient: the same as SGD's weightDecay λ.
  */
 export function l2Penalty(params: Params): Tensor {
-  return list(params).map((p) => p.mul(p).sum()).reduce((a, b) => add(a, b));
+  return list(params).map((p) => p.mul(p).sum()).reduce((a, b) => add(a, b), zeros([]));
 }

@@ -162,6 +162,7 @@ describe('functional losses: errors name the op and the values', () => {
     expect(() => F.crossEntropy(logits, int32([0, 1]), { labelSmoothing: 1.5 })).to.throw(/crossEntropy: labelSmoothing must be between 0 and 1 \(got 1.5\)/);
     expect(() => F.binaryCrossEntropy(tg.tensor([0.5, 1.2]), tg.tensor([1, 0]))).to.throw(/binaryCrossEntropy: all elements of input should be between 0 and 1 \(found 1.2/);
     expect(() => F.binaryCrossEntropy(tg.tensor([0.5]), tg.tensor([1], { dtype: 'int32' }))).to.throw(/binaryCrossEntropy: target must be a float tensor/);
+    expect(() => F.nllLoss(logits, int32([0, 1]), { weight: tg.ones([4]) })).to.throw('nllLoss: weight must hold one value per class, shape [5] (got [4])');
     const w = tg.ones([5], { requiresGrad: true });
     expect(() => F.crossEntropy(logits, int32([0, 1]), { weight: w })).to.throw(/crossEntropy: weight gets no gradient/);
     expect(tg.noGrad(() => F.crossEntropy(logits, int32([0, 1]), { weight: w })).item()).to.be.closeTo(Math.log(5), 1e-6);

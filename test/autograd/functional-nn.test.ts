@@ -30,6 +30,7 @@ const rows: Record<string, GradRow> = {
   'linear (bias)': { shapes: linearShapes(shapeOf(1, 1), true), fn: (x, w, b) => F.linear(x, w, b) },
   'linear (no bias)': { shapes: linearShapes(shapeOf(1, 1), false), fn: (x, w) => F.linear(x, w) },
   'linear (3-D x)': { shapes: linearShapes(shapeOf(2, 2), true), fn: (x, w, b) => F.linear(x, w, b) },
+  'linear (bias [] broadcast, as PyTorch)': { shapes: linearShapes(shapeOf(1, 1), true).map(([x, w]) => [x, w, []]), fn: (x, w, b) => F.linear(x, w, b) },
   'linear (1-D x)': { shapes: linearShapes(fc.constant([]), true), fn: (x, w, b) => F.linear(x, w, b) },
   'layerNorm (affine)': { shapes: layerNormShapes(1, true), fn: (x, w, b) => F.layerNorm(x, x.shape[x.ndim - 1], w, b) },
   'layerNorm (no affine)': { shapes: layerNormShapes(1, false), fn: (x) => F.layerNorm(x, [x.shape[x.ndim - 1]]) },

@@ -65,7 +65,7 @@ describe('nn layers', () => {
   describe('Sequential', () => {
     it('applies its modules in order and names their parameters 0.weight, 2.bias, …', () => {
       const seq = new nn.Sequential(new nn.Linear(2, 2), new nn.ReLU(), new nn.Linear(2, 1)).double();
-      setValues(seq[0].weight as tg.Tensor, [[1, 0], [0, -1]]);
+      setValues((seq[0] as nn.Linear).weight, [[1, 0], [0, -1]]);
       setValues((seq[0] as nn.Linear).bias!, [0, 0]);
       setValues((seq[2] as nn.Linear).weight, [[2, 3]]);
       setValues((seq[2] as nn.Linear).bias!, [1]);

@@ -175,3 +175,19 @@ describe('nn.Module', () => {
     expect(() => new nn.Module().forward()).to.throw(/forward is not implemented/);
   });
 });
+
+describe('nn.Module pitfalls', () => {
+  it('a plain array of modules is an error naming the property, not silently untrained weights', () => {
+    class Bad extends nn.Module {
+      layers = [new nn.Linear(1, 1)];
+    }
+    expect(() => new Bad().parameters()).to.throw(/property 'layers' is a plain array of modules.*ModuleList/);
+  });
+
+  it('requiresGrad_(false) freezes every parameter (they stay in parameters())', () => {
+    const m = new nn.Sequential(new nn.Linear(2, 2), new nn.Linear(2, 1));
+    (m[0] as nn.Module).requiresGrad_(false);
+    expect(m.parameters().map((p) => p.requiresGrad)).to.deep.equal([false, false, true, true]);
+    expect(m.numParameters({ trainableOnly: true })).to.equal(3);
+  });
+});

@@ -85,8 +85,10 @@ function classTargets(op: string, inputName: string, input: Tensor, target: Tens
   for (let r = 0; r < y.length; r++) {
     if (y[r] !== ignoreIndex && (y[r] < 0 || y[r] >= C)) throw new Error(`${op}: target ${y[r]} is out of range for ${C} classes`);
   }
+  if (classWeight instanceof Tensor && !shapesEqual(classWeight.shape, [C])) {
+    throw new Error(`${op}: weight must hold one value per class, shape [${C}] (got ${fmt(classWeight.shape)})`);
+  }
   const w = constantWeight(op, 'weight', classWeight, [C]);
-  if (w && w.ndim !== 1) throw new Error(`${op}: weight must be 1-D with one value per class, shape [${C}] (got ${fmt(w.shape)})`);
   const S = input.ndim <= 2 ? 1 : sizeOf(input.shape.slice(2));
   const base = (r: number) => (S === 1 ? r * C : Math.floor(r / S) * C * S + (r % S));
   let denominator = 0; // Σ weight[target] over the rows that count (their number without weights)

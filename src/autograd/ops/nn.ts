@@ -3,7 +3,8 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { arrayFor, promoteTypes } from '../../tensor/dtype.js';
 import { cast } from '../../tensor/kernels/js/elementwise.js';
-import { reduce } from '../../tensor/kernels/js/reduce.js';
+import { expandRaw } from '../../tensor/kernels/js/layout.js';
+import { reduce, sumTo } from '../../tensor/kernels/js/reduce.js';
 import { matmulRaw } from '../../tensor/kernels/run.js';
 import { random } from '../../tensor/random.js';
 import { fmt, sizeOf } from '../../tensor/shape.js';
@@ -22,7 +23,9 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
     throw new Error(`linear: x of shape ${fmt(x.shape)} and w of shape ${fmt(w.shape)} do not fit (x's last dim ${x.shape[x.ndim - 1]} ≠ w's in-features ${inF})`);
   }
   if (b != null && !(b instanceof Tensor)) throw new Error('linear: bias must be a tensor');
-  if (b && (b.ndim !== 1 || b.shape[0] !== outF)) throw new Error(`linear: bias of shape ${fmt(b.shape)} does not match w of shape ${fmt(w.shape)} (expected [${outF}])`);
+  if (b && (b.ndim > 1 || (b.ndim === 1 && b.shape[0] !== outF && b.shape[0] !== 1))) {
+    throw new Error(`linear: bias of shape ${fmt(b.shape)} does not match w of shape ${fmt(w.shape)} (expected [${outF}])`);
+  }
   const rows = sizeOf(x.shape.slice(0, -1));
   const outShape = [...x.shape.slice(0, -1), outF];
   const x2d = view(x, [rows, inF]);
@@ -30,7 +33,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   if (b) {
     const dtype = promoteTypes(y.dtype, b.dtype);
     if (dtype !== y.dtype) y = cast(y, dtype);
-    const yd = y.data, bd = b.data;
+    const yd = y.data, bd = b.size === outF ? b.data : expandRaw(b, [outF]).data; // a [] or [1] bias broadcasts
     for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) yd[r * outF + j] += bd[j];
   }
   const inputs = b ? [x, w, b] : [x, w];
@@ -39,7 +42,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
     return [
       x.requiresGrad ? view(matmulRaw(g2d, w), x.shape) : null, // dX = g · W
       w.requiresGrad ? matmulRaw(g2d, x2d, true, false) : null, // dW = gᵀ · x
-      b?.requiresGrad ? reduce(g2d, [0], 'sum', false) : null, // db = Σ_rows g
+      b?.requiresGrad ? sumTo(reduce(g2d, [0], 'sum', false), b.shape) : null, // db = Σ_rows g
     ];
   });
 }

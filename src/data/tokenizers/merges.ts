@@ -3,7 +3,8 @@
 // adjacent pair everywhere into a new symbol. Ties go to the smallest (first, second) pair of
 // ids, so training is deterministic whatever order the words came in.
 // Pair counts are updated only for the words that contain the merged pair (found through an index
-// from pair to words), so a merge costs the words it touches, not the whole corpus.
+// from pair to words), and the best pair comes from a heap, so a merge costs the words it touches,
+// not the whole corpus (WordPiece on the 6,000 spam e-mails: 120k distinct words).
 
 const SHIFT = 2 ** 22; // pair key = first * SHIFT + second: exact in a double while ids < 2^22
 
@@ -27,6 +28,7 @@ export function learnMerges(words: number[][], counts: readonly number[], firstN
   const pairCounts = new Map<number, number>();
   const where = new Map<number, Set<number>>(); // may list words that lost the pair since: checked on use
 
+  const changed = new Set<number>();
   const addPairs = (w: number, sign: number) => {
     const word = words[w];
     for (let i = 0; i + 1 < word.length; i++) {
@@ -34,6 +36,7 @@ export function learnMerges(words: number[][], counts: readonly number[], firstN
       const c = (pairCounts.get(key) ?? 0) + sign * counts[w];
       if (c === 0) pairCounts.delete(key);
       else pairCounts.set(key, c);
+      changed.add(key);
       if (sign > 0) {
         let set = where.get(key);
         if (!set) where.set(key, (set = new Set()));
@@ -41,15 +44,29 @@ export function learnMerges(words: number[][], counts: readonly number[], firstN
       }
     }
   };
+  // Heap entries go stale when a count changes; the changed pairs get fresh entries after each merge.
+  const heap = new PairHeap();
+  const pushChanged = () => {
+    for (const key of changed) {
+      const c = pairCounts.get(key);
+      if (c !== undefined) heap.push(c, key);
+    }
+    changed.clear();
+  };
   for (let w = 0; w < words.length; w++) addPairs(w, 1);
+  pushChanged();
 
   const merges: [number, number][] = [];
   for (let k = 0; budget > 0; k++) {
     if (firstNewId + k >= SHIFT) throw new Error(`learnMerges: at most ${SHIFT} symbols are supported`);
     let bestKey = -1;
     let bestCount = 0;
-    for (const [key, c] of pairCounts) {
-      if (c > bestCount || (c === bestCount && key < bestKey)) [bestKey, bestCount] = [key, c];
+    while (heap.size > 0) {
+      const [c, key] = heap.pop();
+      if (pairCounts.get(key) === c) {
+        [bestKey, bestCount] = [key, c];
+        break;
+      }
     }
     if (bestKey < 0 || bestCount < minFrequency) break;
     const first = Math.floor(bestKey / SHIFT);
@@ -63,6 +80,7 @@ export function learnMerges(words: number[][], counts: readonly number[], firstN
       addPairs(w, 1);
     }
     where.delete(bestKey);
+    pushChanged();
     merges.push([first, second]);
     if (opts.onMerge?.(first, second, id) !== false) budget--;
   }
@@ -84,4 +102,48 @@ export function mergePair(word: readonly number[], a: number, b: number, id: num
     } else out.push(word[i]);
   }
   return out;
+}
+
+/** A binary max-heap of (count, key): the highest count first, then the smallest key. */
+class PairHeap {
+  private counts: number[] = [];
+  private keys: number[] = [];
+  get size(): number {
+    return this.counts.length;
+  }
+  private before(i: number, j: number): boolean {
+    return this.counts[i] > this.counts[j] || (this.counts[i] === this.counts[j] && this.keys[i] < this.keys[j]);
+  }
+  private swap(i: number, j: number): void {
+    [this.counts[i], this.counts[j]] = [this.counts[j], this.counts[i]];
+    [this.keys[i], this.keys[j]] = [this.keys[j], this.keys[i]];
+  }
+  push(count: number, key: number): void {
+    this.counts.push(count);
+    this.keys.push(key);
+    for (let i = this.counts.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+  pop(): [number, number] {
+    const top: [number, number] = [this.counts[0], this.keys[0]];
+    const last = this.counts.length - 1;
+    this.swap(0, last);
+    this.counts.pop();
+    this.keys.pop();
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let best = i;
+      if (l < last && this.before(l, best)) best = l;
+      if (r < last && this.before(r, best)) best = r;
+      if (best === i) break;
+      this.swap(i, best);
+      i = best;
+    }
+    return top;
+  }
 }

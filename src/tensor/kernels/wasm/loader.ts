@@ -4,6 +4,7 @@
 // is found by walking up from this file, so the same code works from src/ (tsx) and from dist/.
 // Two builds exist: relaxed SIMD (fused multiply-add) when the engine accepts it, plain SIMD
 // otherwise; TSGRAD_WASM_SIMD=plain|relaxed forces one (plain gives the same bits on every CPU).
+// Each also exists over a shared memory, for the optional worker thread (./threads.ts).
 // When no build can be loaded, `wasmModule()` returns null and the family reports unavailable.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -46,6 +47,8 @@ const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAs
 
 export interface WasmModule {
   flavour: SimdFlavour;
+  /** Whether the memory is a SharedArrayBuffer (the build a worker thread can share). */
+  shared: boolean;
   module: WasmCompiled;
   memory: WasmMemory;
   exports: WasmExports;
@@ -90,33 +93,34 @@ function relaxedAccepted(bytes: Uint8Array): boolean {
 }
 
 /** Compiles and instantiates one build with a fresh memory; null if the engine refuses it. */
-function instantiate(flavour: SimdFlavour, bytes: Uint8Array): WasmModule | null {
+function instantiate(flavour: SimdFlavour, shared: boolean, bytes: Uint8Array): WasmModule | null {
   if (flavour === 'relaxed' ? !relaxedAccepted(bytes) : !wasmApi.validate(bytes)) return null;
   const module = new wasmApi.Module(bytes);
-  const memory = new wasmApi.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+  const memory = new wasmApi.Memory(shared ? { initial: 16, maximum: MAX_PAGES, shared: true } : { initial: 16 });
   const abort = (): never => {
     throw new Error('tsgrad wasm: abort');
   };
   const exports = new wasmApi.Instance(module, { env: { memory, abort } }).exports as WasmExports;
-  return { flavour, module, memory, exports, heapBase: Math.ceil(exports.heapBase() / 64) * 64 };
+  return { flavour, shared, module, memory, exports, heapBase: Math.ceil(exports.heapBase() / 64) * 64 };
 }
 
 /**
- * Loads one build, or with no argument the best this engine accepts (relaxed, then plain;
- * TSGRAD_WASM_SIMD=plain|relaxed narrows the choice). Null when none loads: no build/ directory,
- * no WebAssembly SIMD, or no shared memory.
+ * Loads one build, or with no flavour the best this engine accepts (relaxed, then plain;
+ * TSGRAD_WASM_SIMD=plain|relaxed narrows the choice), over a private or a shared memory (the
+ * shared builds serve the worker thread). Null when none loads: no build/ directory, no
+ * WebAssembly SIMD, or no shared memory.
  */
-export function loadWasm(only?: SimdFlavour): WasmModule | null {
+export function loadWasm(only?: SimdFlavour, shared = false): WasmModule | null {
   const root = packageRoot();
   if (root === null) return null;
   const forced = only ?? process.env.TSGRAD_WASM_SIMD;
   const order: [SimdFlavour, string][] = [['relaxed', 'tsgrad-relaxed'], ['plain', 'tsgrad-simd']];
   for (const [flavour, file] of order) {
     if ((forced === 'plain' || forced === 'relaxed') && forced !== flavour) continue;
-    const bytes = readBuild(root, file);
+    const bytes = readBuild(root, shared ? `${file}-shared` : file);
     if (bytes === null) continue;
     try {
-      const loaded = instantiate(flavour, bytes);
+      const loaded = instantiate(flavour, shared, bytes);
       if (loaded !== null) return loaded;
     } catch {
       // this engine cannot compile or instantiate it: try the next build
@@ -143,8 +147,9 @@ const views = new WeakMap<WasmModule, Float32Array>();
 
 /**
  * The module's memory seen as float32, grown first to at least `bytes`; null if that exceeds
- * wasm32's 4 GiB or the system refuses. Growing a shared memory leaves old views at their old
- * length, so callers take the view returned here after every call that may grow.
+ * wasm32's 4 GiB or the system refuses. Growing detaches the old views of a private memory and
+ * leaves those of a shared one at their old length: callers take the view returned here after
+ * every call that may grow.
  */
 export function memoryF32(w: WasmModule, bytes: number): Float32Array | null {
   const have = w.memory.buffer.byteLength;

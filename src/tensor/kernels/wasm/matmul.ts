@@ -17,8 +17,12 @@ function usedRange(offsets: Int32Array, batch: number, span: number): [number, n
 }
 
 export function matmulWasm(args: MatmulArgs): void {
+  matmulOn(wasmModule(), args);
+}
+
+/** matmulWasm on a given module (the tests run both builds through this). */
+export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
   const { a, b, out, batch, m, n, k, transA, transB, aOffsets, bOffsets } = args;
-  const w = wasmModule();
   if (w === null || !(a instanceof Float32Array) || !(b instanceof Float32Array) || !(out instanceof Float32Array)) {
     matmulJs(args); // float64 (or no module): the reference kernel
     return;

@@ -3,12 +3,20 @@
 // main memory is read and written once, as by a kernel working in place.
 import type { FloatArray } from '../types.js';
 import { softmaxJs, softmaxBackwardJs } from '../js/softmax.js';
-import { layout, memoryF32, wasmModule } from './loader.js';
+import { layout, memoryF32, wasmModule, type WasmModule } from './loader.js';
 
 const CHUNK_FLOATS = 1 << 20; // 4 MB per array: measured best of 32K…4M floats (large copies run faster)
 
 export function softmaxWasm(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
-  const w = wasmModule();
+  softmaxOn(wasmModule(), x, out, rows, cols);
+}
+
+export function softmaxBackwardWasm(y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
+  softmaxBackwardOn(wasmModule(), y, dy, dx, rows, cols);
+}
+
+/** softmaxWasm on a given module (the tests run both builds through this). */
+export function softmaxOn(w: WasmModule | null, x: FloatArray, out: FloatArray, rows: number, cols: number): void {
   if (w === null || !(x instanceof Float32Array) || !(out instanceof Float32Array)) return softmaxJs(x, out, rows, cols);
   if (rows === 0 || cols === 0) return;
   const chunkRows = Math.max(1, Math.floor(CHUNK_FLOATS / cols));
@@ -26,8 +34,7 @@ export function softmaxWasm(x: FloatArray, out: FloatArray, rows: number, cols: 
   }
 }
 
-export function softmaxBackwardWasm(y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
-  const w = wasmModule();
+export function softmaxBackwardOn(w: WasmModule | null, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
   if (w === null || !(y instanceof Float32Array) || !(dy instanceof Float32Array) || !(dx instanceof Float32Array)) {
     return softmaxBackwardJs(y, dy, dx, rows, cols);
   }

@@ -1,0 +1,47 @@
+// Shared by the model workloads (W3–W7): one timed training step = zero grads, forward, backward,
+// update, run through the same timing as the kernel workloads.
+import * as tg from '../src/index.js';
+import { line, timeIt, type BenchContext, type Timing } from './harness.js';
+
+export interface StepSetup {
+  /** Returns the loss of one forward pass on the fixed batch. */
+  forward(): tg.Tensor;
+  optimizer: { zeroGrad(): void; step(): void };
+}
+
+export function trainingStep({ forward, optimizer }: StepSetup): () => void {
+  return () => {
+    optimizer.zeroGrad();
+    const loss = forward();
+    loss.backward();
+    optimizer.step();
+  };
+}
+
+/** Peak resident memory of this process so far, in MB. */
+export function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** Time a step (fewer repetitions for slow steps) and emit its line. */
+export function emitStep(
+  ctx: BenchContext, workload: string, kase: string, step: () => void,
+  value: (t: Timing) => [number, string], { withRss = false, slow = false } = {},
+): void {
+  const t = slow ? timeSlow(step, ctx.quick ? 1 : 3) : timeIt(step, ctx.quick);
+  const [v, unit] = value(t);
+  ctx.emit(line(workload, kase, tg.getBackend(), t, v, unit, withRss ? { peak_rss_mb: peakRssMb() } : {}));
+}
+
+/** For steps of seconds: one warm-up, then `runs` timed steps. */
+function timeSlow(step: () => void, runs: number): Timing {
+  step();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    step();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return { median_ms: times[times.length >> 1], min_ms: times[0], runs };
+}

@@ -1,0 +1,14 @@
+// tg.data: corpora and datasets with no download, tokenizers, splits, loaders and batch shapes.
+export * from './tokenizers/index.js';
+export {
+  loadText, loadClassification, readLabelledFile, emailText,
+  TEXT_DATASETS, CLASSIFICATION_DATASETS, IMAGE_DATASETS,
+  type ClassificationData, type ClassificationOptions,
+} from './datasets.js';
+export { loadMnist, randomShift, translateImages, type ImageSet } from './mnist.js';
+export {
+  permutation, trainValSplit, splitTokens, TensorDataset, SequenceDataset, DataLoader, gatherRows,
+  lmBatch, lmBatches, padBatch, maskTokens,
+  type Dataset, type LoaderOptions, type LMBatch, type PaddedBatch, type MaskOptions,
+} from './loader.js';
+export { readTextFile, writeFileAtomic } from './files.js';
