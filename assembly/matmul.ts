@@ -20,8 +20,8 @@ import { madd } from './simd';
 const MR = 4; // rows of the register tile
 const NR = 8; // columns of the register tile (two 4-lane vectors)
 const KC = 256; // K slice
-const MC = 128; // rows of A packed at once (multiple of MR)
-const NC = 1024; // columns of B packed at once (multiple of NR)
+const MC = 64; // rows of A packed at once (multiple of MR)
+const NC = 512; // columns of B packed at once (multiple of NR)
 
 /** Floats of scratch the caller must provide for packed A, packed B and the edge tile. */
 export function packAFloats(): i32 { return MC * KC; }

@@ -7,7 +7,7 @@ import { logicalNot, ne, where } from '../autograd/index.js';
 import { Module } from './module.js';
 import { Linear } from './linear.js';
 import * as init from './init.js';
-import { checkInput } from './util.js';
+import { checkInput } from './helpers.js';
 import { scaledDotProductAttention } from './functional.js';
 
 export interface MultiheadAttentionOptions {

@@ -3,7 +3,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { Module, Parameter } from './module.js';
 import * as init from './init.js';
-import { empty, pair, tuple } from './util.js';
+import { empty, pair, tuple } from './helpers.js';
 import { avgPool2d, conv2d, maxPool2d } from './functional.js';
 
 type Pair = number | readonly number[];

@@ -2,7 +2,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { Module, Parameter } from './module.js';
 import * as init from './init.js';
-import { empty } from './util.js';
+import { empty } from './helpers.js';
 import { embedding } from './functional.js';
 
 export interface EmbeddingOptions {

@@ -1,6 +1,6 @@
 // Linear (D1, D2, D7): y = x·Wᵀ + b with W of shape [out, in], as PyTorch; and Identity.
 import type { Tensor } from '../tensor/tensor.js';
-import { empty } from './util.js';
+import { empty } from './helpers.js';
 import { Module, Parameter } from './module.js';
 import * as init from './init.js';
 import { linear } from './functional.js';

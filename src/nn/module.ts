@@ -4,8 +4,8 @@
 // enumerable properties in insertion order (integer-like keys first, ascending, as JavaScript
 // orders them; containers use only those). Buffers (tensors that are state but not trained, such
 // as BatchNorm's running statistics) are plain tensors, so they are declared once with
-// registerBuffer(name, t); after that `this[name] = t2` replaces the buffer. Plain arrays of
-// modules are NOT discovered: use ModuleList. A null property (an absent bias) is skipped.
+// registerBuffer(name, t); after that `this[name] = t2` replaces the buffer. A plain array of
+// modules is an error (use ModuleList). A null property (an absent bias) is skipped.
 import { Tensor } from '../tensor/tensor.js';
 import { type DType, castArray, isFloat } from '../tensor/dtype.js';
 import { fmt, shapesEqual } from '../tensor/shape.js';

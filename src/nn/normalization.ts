@@ -4,7 +4,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Module, Parameter } from './module.js';
 import * as init from './init.js';
-import { checkInput, empty, tuple } from './util.js';
+import { checkInput, empty, tuple } from './helpers.js';
 import { batchNorm, layerNorm } from './functional.js';
 
 export interface LayerNormOptions {

@@ -8,7 +8,7 @@ import { stack } from '../autograd/index.js';
 import { zeros } from '../tensor/creation.js';
 import { Module, Parameter } from './module.js';
 import * as init from './init.js';
-import { empty } from './util.js';
+import { empty } from './helpers.js';
 import { dropout, linear } from './functional.js';
 
 export interface RNNOptions {

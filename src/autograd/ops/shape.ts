@@ -1,7 +1,7 @@
 // Shape ops: reshape, transpose, permute, squeeze/unsqueeze, expand, flatten, slice, cat, stack,
 // split, indexSelect. Each gradient undoes the rearrangement (or scatters back what was picked).
 import { Tensor } from '../../tensor/tensor.js';
-import { arrayFor, promoteTypes, type DType } from '../../tensor/dtype.js';
+import { arrayFor, promoteTypes, type DType, type TypedArray } from '../../tensor/dtype.js';
 import { cast } from '../../tensor/kernels/js/elementwise.js';
 import { catRaw, expandRaw, permuteRaw } from '../../tensor/kernels/js/layout.js';
 import { sumTo } from '../../tensor/kernels/js/reduce.js';
@@ -107,6 +107,27 @@ function around(shape: readonly number[], dim: number) {
   return { outer: sizeOf(shape.slice(0, dim)), len: shape[dim], inner: sizeOf(shape.slice(dim + 1)) };
 }
 
+interface SliceGeometry { outer: number; n: number; inner: number; start: number; count: number; step: number }
+
+/**
+ * Move the picked rows between a full [outer, n, inner] array and its slice [outer, count, inner]:
+ * 'gather' copies full → slice, 'scatter' slice → full. With step 1 each outer row is one
+ * contiguous run of count·inner numbers, copied at once (slicing the last dim would otherwise
+ * copy one number at a time).
+ */
+function copySlice(full: TypedArray, part: TypedArray, g: SliceGeometry, direction: 'gather' | 'scatter'): void {
+  const run = g.step === 1 ? g.count * g.inner : g.inner;
+  const runs = g.step === 1 ? 1 : g.count;
+  for (let o = 0; o < g.outer; o++) {
+    for (let r = 0; r < runs; r++) {
+      const f = (o * g.n + g.start + r * g.step) * g.inner;
+      const p = (o * g.count + r) * g.inner;
+      if (direction === 'gather') part.set(full.subarray(f, f + run), p);
+      else full.set(part.subarray(p, p + run), f);
+    }
+  }
+}
+
 /** Elements start, start+step, … < end along dim; negative indices count from the end. */
 export function slice(a: TensorLike, dim: number, start = 0, end?: number | null, step = 1): Tensor {
   const [x] = operands(a, 0);
@@ -120,21 +141,11 @@ export function slice(a: TensorLike, dim: number, start = 0, end?: number | null
   const shape = [...x.shape];
   shape[d] = count;
   const out = new Tensor(arrayFor(x.dtype, outer * count * inner), shape, x.dtype);
-  for (let o = 0; o < outer; o++) {
-    for (let r = 0; r < count; r++) {
-      const src = (o * n + s + r * step) * inner;
-      out.data.set(x.data.subarray(src, src + inner), (o * count + r) * inner);
-    }
-  }
+  copySlice(x.data, out.data, { outer, n, inner, start: s, count, step }, 'gather');
   // the gradient lands back on the picked positions, zeros elsewhere
   return record(out, 'slice', [x], (g) => {
     const dx = new Tensor(arrayFor(g.dtype, x.size), x.shape, g.dtype);
-    for (let o = 0; o < outer; o++) {
-      for (let r = 0; r < count; r++) {
-        const dst = (o * n + s + r * step) * inner;
-        dx.data.set(g.data.subarray((o * count + r) * inner, (o * count + r + 1) * inner), dst);
-      }
-    }
+    copySlice(dx.data, g.data, { outer, n, inner, start: s, count, step }, 'scatter');
     return [dx];
   });
 }
