@@ -36,6 +36,13 @@ export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32): void {
     const inv = <f32>1 / sum;
     const invv = f32x4.splat(inv);
     j = 0;
+    for (; j + 16 <= vecEnd; j += 16) { // unrolled: the loop overhead would cost as much as the work
+      const p = yr + (<usize>j << 2);
+      v128.store(p, f32x4.mul(v128.load(p), invv));
+      v128.store(p, f32x4.mul(v128.load(p, 16), invv), 16);
+      v128.store(p, f32x4.mul(v128.load(p, 32), invv), 32);
+      v128.store(p, f32x4.mul(v128.load(p, 48), invv), 48);
+    }
     for (; j < vecEnd; j += 4) {
       const p = <usize>j << 2;
       v128.store(yr + p, f32x4.mul(v128.load(yr + p), invv));

@@ -19,6 +19,8 @@ export interface BenchLine {
 export interface BenchContext {
   /** Fewer repetitions and a shorter warm-up (`--quick`). */
   quick: boolean;
+  /** Kernel families to run (`--backend js,wasm`), or null for every available one. */
+  backends: string[] | null;
   /** Prints a line on stdout. */
   emit(line: BenchLine): void;
   /** Prints progress on stderr. */
@@ -74,11 +76,11 @@ export function round(x: number): number {
   return Number(x.toPrecision(4));
 }
 
-/** The kernel families that can run here, each with the extra fields its lines carry. */
-export function kernelFamilies(): { family: KernelFamily; extra: Record<string, string> }[] {
+/** The kernel families that can run here (and were asked for), each with the extra fields its lines carry. */
+export function kernelFamilies(ctx: BenchContext): { family: KernelFamily; extra: Record<string, string> }[] {
   const all = [jsKernels, wasmKernels, gpujsKernels];
   return all
-    .filter((family) => family.available())
+    .filter((family) => family.available() && (ctx.backends === null || ctx.backends.includes(family.name)))
     .map((family) => {
       const extra: Record<string, string> = {};
       if (family.name === 'gpujs') extra.gpujs_target = family.target?.() ?? 'unknown';

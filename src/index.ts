@@ -9,3 +9,7 @@ export * as nn from './nn/index.js';
 export * as F from './nn/functional.js';
 export * as io from './io/index.js';
 export * as optim from './optim/index.js';
+export * as models from './models/index.js';
+export * as data from './data/index.js';
+export * as viz from './viz/index.js';
+export { classificationReport, confusionMatrix, formatConfusion, type ClassificationReport } from './train/metrics.js';

@@ -14,7 +14,7 @@ export const w2: Workload = {
     const r = randomArray(rows * cols, 4);
     const y = new Float32Array(rows * cols);
     const dx = new Float32Array(rows * cols);
-    for (const { family, extra } of kernelFamilies()) {
+    for (const { family, extra } of kernelFamilies(ctx)) {
       ctx.progress(`W2 fwd ${family.name}`);
       const fwd = timeIt(() => family.softmax(x, y, rows, cols), ctx.quick);
       ctx.emit(line('W2', `fwd ${rows}x${cols}`, family.name, fwd, fwd.median_ms, 'ms', extra));

@@ -3,6 +3,7 @@
 //   loadText:           'moby-dick', 'names', or a local text file (language modelling)
 //   loadClassification: 'spam', or a local text<TAB>label file (D23)
 // Packages are required lazily, on first use, so importing tsgrad reads no dataset.
+import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { readTextFile, splitLines } from './files.js';
 
@@ -15,8 +16,8 @@ export const IMAGE_DATASETS = ['mnist'] as const;
 interface Chapter { chapter: string; title: string; text: string }
 interface Email { id: string; group: string; text: string }
 
-/** A name is a dataset; anything with a slash, a backslash or a dot is a path. */
-const looksLikePath = (s: string) => /[/\\.]/.test(s);
+/** A known name is a dataset; an existing file, or anything with a slash, a backslash or a dot, is a path. */
+const looksLikePath = (s: string) => /[/\\.]/.test(s) || fs.existsSync(s);
 
 function unknownName(op: string, name: string, known: readonly string[], kind: string): Error {
   const other = [...TEXT_DATASETS, ...CLASSIFICATION_DATASETS, ...IMAGE_DATASETS].includes(name as never);
@@ -28,8 +29,8 @@ function unknownName(op: string, name: string, known: readonly string[], kind: s
  * Text for language modelling.
  * - 'moby-dick': the 139 parts of the novel (contents, etymology, extracts, chapters 1–135,
  *   epilogue) in order, each part's text as the package gives it, joined with a blank line.
- * - 'names': the female then the male first-name lists, without the 421 names on both,
- *   one name per line (makemore's names.txt).
+ * - 'names': the female then the male first-name lists (4,951 + 3,898), each name once (8,422:
+ *   some names are on both lists), one per line, like makemore's names.txt.
  * - a path: the file as UTF-8 (a byte-order mark is dropped).
  */
 export function loadText(source: string): string {

@@ -29,13 +29,8 @@ export function readJsonFile(file: string, owner: string, maxBytes = MAX_TEXT_BY
   }
 }
 
-/** Write a file atomically: a temporary file in the same folder, then rename, so a crash leaves the old file or the new one. */
-export function writeFileAtomic(file: string, content: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  fs.writeFileSync(tmp, content);
-  fs.renameSync(tmp, file);
-}
+/** Atomic writes (temporary file, fsync, rename) are tg.io's; re-exported for tokenizers. */
+export { writeFileAtomic } from '../io/index.js';
 
 /** Split text into lines, accepting \n and \r\n endings. */
 export function splitLines(text: string): string[] {

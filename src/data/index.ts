@@ -8,7 +8,8 @@ export {
 export { loadMnist, randomShift, translateImages, type ImageSet } from './mnist.js';
 export {
   permutation, trainValSplit, splitTokens, TensorDataset, SequenceDataset, DataLoader, gatherRows,
-  lmBatch, lmBatches, padBatch, maskTokens,
-  type Dataset, type LoaderOptions, type LMBatch, type PaddedBatch, type MaskOptions,
+  lmBatch, lmBatches, padBatch,
+  type Dataset, type LoaderOptions, type LMBatch, type PaddedBatch,
 } from './loader.js';
+export { maskTokens, type MaskTokensOptions, type MaskedBatch } from '../models/masking.js';
 export { readTextFile, writeFileAtomic } from './files.js';

@@ -200,34 +200,4 @@ export class SequenceDataset implements Dataset<PaddedBatch & { labels: Tensor }
   }
 }
 
-export interface MaskOptions {
-  maskId: number;
-  vocabSize: number;
-  /** Chance that a token is chosen for prediction (D11: 0.15). */
-  probability?: number;
-  /** Ids never chosen: [CLS], [SEP], [PAD]. */
-  specialIds?: readonly number[];
-  /** Label of positions that are not predicted (cross-entropy's ignoreIndex, default -100). */
-  ignoreIndex?: number;
-}
 
-/**
- * BERT's masking for MLM (D11): each non-special token is chosen with `probability`; a chosen token
- * becomes [MASK] 80% of the time, a random token 10%, stays 10%. Labels hold the original id at
- * chosen positions and ignoreIndex elsewhere, so the loss counts only the M chosen tokens.
- */
-export function maskTokens(inputIds: Tensor, opts: MaskOptions): { inputIds: Tensor; labels: Tensor } {
-  const { maskId, vocabSize, probability = 0.15, specialIds = [], ignoreIndex = -100 } = opts;
-  if (inputIds.dtype !== 'int32') throw new Error(`maskTokens: inputIds must be int32 (got ${inputIds.dtype})`);
-  const special = new Set(specialIds);
-  const ids = inputIds.data.slice() as Int32Array;
-  const labels = new Int32Array(ids.length).fill(ignoreIndex);
-  for (let i = 0; i < ids.length; i++) {
-    if (special.has(ids[i]) || random() >= probability) continue;
-    labels[i] = ids[i];
-    const r = random();
-    if (r < 0.8) ids[i] = maskId;
-    else if (r < 0.9) ids[i] = randomInt(0, vocabSize);
-  }
-  return { inputIds: new Tensor(ids, inputIds.shape, 'int32'), labels: new Tensor(labels, inputIds.shape, 'int32') };
-}

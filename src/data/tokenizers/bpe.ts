@@ -165,21 +165,20 @@ export class BPETokenizer implements Tokenizer {
 
   /** Token strings of ids (byte-level form: 'Ġthe'), for display. */
   idsToTokens(ids: ArrayLike<number>): string[] {
-    return Array.from(ids, (id, i) => {
-      const t = this.decoder.get(id);
-      if (t === undefined) checkId('BPETokenizer', -1, 0, i);
-      return t!;
-    });
+    return Array.from(ids, (id, i) => this.token(id, i));
+  }
+
+  private token(id: number, position: number): string {
+    const token = this.decoder.get(id);
+    if (token !== undefined) return token;
+    checkId('BPETokenizer', id, this.vocabSize, position);
+    throw new Error(`BPETokenizer.decode: id ${id} at position ${position} has no token in the vocabulary (a gap in vocab.json's ids)`);
   }
 
   decode(ids: ArrayLike<number>): string {
     const bytes: number[] = [];
     for (let i = 0; i < ids.length; i++) {
-      const token = this.decoder.get(ids[i]);
-      if (token === undefined) {
-        checkId('BPETokenizer', ids[i], this.vocabSize, i);
-        throw new Error(`BPETokenizer.decode: id ${ids[i]} at position ${i} has no token in the vocabulary`);
-      }
+      const token = this.token(ids[i], i);
       if (this.specialById.has(ids[i])) bytes.push(...utf8Encode(token));
       else for (const c of token) bytes.push(UNICODE_TO_BYTE.get(c) ?? fail(token));
     }

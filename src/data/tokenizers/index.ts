@@ -16,7 +16,6 @@ export { BPETokenizer, END_OF_TEXT, type BPEOptions } from './bpe.js';
 export { BYTE_TO_UNICODE, UNICODE_TO_BYTE, GPT2_BYTE_ORDER, GPT2_PATTERN, pretokenize } from './bytes.js';
 export { WordPieceTokenizer, BERT_SPECIAL_TOKENS, type WordPieceOptions, type WordPieceTrainOptions, type EncodedPair } from './wordpiece.js';
 export { basicTokenize, type BasicOptions } from './bert-basic.js';
-export { learnMerges } from './merges.js';
 
 export const TOKENIZER_FILE = 'tokenizer.json';
 

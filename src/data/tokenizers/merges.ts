@@ -29,19 +29,15 @@ export function learnMerges(words: number[][], counts: readonly number[], firstN
   const where = new Map<number, Set<number>>(); // may list words that lost the pair since: checked on use
 
   const changed = new Set<number>();
-  const addPairs = (w: number, sign: number) => {
-    const word = words[w];
-    for (let i = 0; i + 1 < word.length; i++) {
-      const key = word[i] * SHIFT + word[i + 1];
-      const c = (pairCounts.get(key) ?? 0) + sign * counts[w];
-      if (c === 0) pairCounts.delete(key);
-      else pairCounts.set(key, c);
-      changed.add(key);
-      if (sign > 0) {
-        let set = where.get(key);
-        if (!set) where.set(key, (set = new Set()));
-        set.add(w);
-      }
+  const change = (w: number, key: number, sign: number) => {
+    const c = (pairCounts.get(key) ?? 0) + sign * counts[w];
+    if (c === 0) pairCounts.delete(key);
+    else pairCounts.set(key, c);
+    changed.add(key);
+    if (sign > 0) {
+      let set = where.get(key);
+      if (!set) where.set(key, (set = new Set()));
+      set.add(w);
     }
   };
   // Heap entries go stale when a count changes; the changed pairs get fresh entries after each merge.
@@ -53,7 +49,10 @@ export function learnMerges(words: number[][], counts: readonly number[], firstN
     }
     changed.clear();
   };
-  for (let w = 0; w < words.length; w++) addPairs(w, 1);
+  for (let w = 0; w < words.length; w++) {
+    const word = words[w];
+    for (let i = 0; i + 1 < word.length; i++) change(w, word[i] * SHIFT + word[i + 1], 1);
+  }
   pushChanged();
 
   const merges: [number, number][] = [];
@@ -73,12 +72,13 @@ export function learnMerges(words: number[][], counts: readonly number[], firstN
     const second = bestKey - first * SHIFT;
     const id = firstNewId + k;
     for (const w of where.get(bestKey) ?? []) {
-      const word = words[w];
-      if (!containsPair(word, first, second)) continue;
-      addPairs(w, -1);
-      words[w] = mergePair(word, first, second, id);
-      addPairs(w, 1);
+      const merged = mergeWord(words[w], first, second, id, (x, y, sign) => {
+        const key = x * SHIFT + y;
+        if (key !== bestKey) change(w, key, sign); // (first, second) itself is gone everywhere: dropped below
+      });
+      if (merged) words[w] = merged;
     }
+    pairCounts.delete(bestKey);
     where.delete(bestKey);
     pushChanged();
     merges.push([first, second]);
@@ -87,19 +87,28 @@ export function learnMerges(words: number[][], counts: readonly number[], firstN
   return merges;
 }
 
-function containsPair(word: readonly number[], a: number, b: number): boolean {
-  for (let i = 0; i + 1 < word.length; i++) if (word[i] === a && word[i + 1] === b) return true;
-  return false;
-}
-
-/** Replace every non-overlapping (a, b), left to right, by id. */
-export function mergePair(word: readonly number[], a: number, b: number, id: number): number[] {
-  const out: number[] = [];
+/**
+ * Merge every (a, b) of a word, left to right, reporting the pairs that disappear (-1) and appear
+ * (+1) around each merge: only the neighbours change, which is what makes a merge cheap.
+ * Returns null when the word has no (a, b).
+ */
+function mergeWord(word: readonly number[], a: number, b: number, id: number, report: (x: number, y: number, sign: number) => void): number[] | null {
+  let out: number[] | null = null;
   for (let i = 0; i < word.length; i++) {
     if (i + 1 < word.length && word[i] === a && word[i + 1] === b) {
+      out ??= word.slice(0, i);
+      if (out.length > 0) {
+        const left = out[out.length - 1]; // may be the id merged just before: 'a b a b' → X X
+        report(left, a, -1);
+        report(left, id, 1);
+      }
+      if (i + 2 < word.length) {
+        report(b, word[i + 2], -1);
+        report(id, word[i + 2], 1);
+      }
       out.push(id);
       i++;
-    } else out.push(word[i]);
+    } else out?.push(word[i]);
   }
   return out;
 }

@@ -18,7 +18,11 @@ export interface WordPieceOptions extends BasicOptions {
 export interface WordPieceTrainOptions extends WordPieceOptions {
   /** A merge needs a pair seen at least this often (default 2). */
   minFrequency?: number;
-  /** At most this many characters in the alphabet, the most frequent (default: half the vocabulary's room, each char taking 'c' and '##c'). */
+  /**
+   * At most this many characters, the most frequent (each takes two entries, 'c' and '##c').
+   * Default: a quarter of the room left after the special tokens, so characters fill at most half
+   * the vocabulary and rare ones (stray CJK or symbols in e-mails) become [UNK] instead.
+   */
   limitAlphabet?: number;
 }
 

@@ -10,12 +10,15 @@ export type BackendChoice = BackendName | 'auto';
 const families: Record<BackendName, KernelFamily> = { js: jsKernels, wasm: wasmKernels, gpujs: gpujsKernels };
 
 /**
- * Measured thresholds (see bench/README.md): below these sizes the fixed cost of a call into
- * wasm (copies in and out) or gpu.js outweighs the faster loop, so `auto` stays on `js`.
+ * Measured thresholds (`npx tsx bench/thresholds.ts`, see bench/README.md): below these sizes the
+ * fixed cost of a call into wasm (~0.3–0.5 µs: copies in and out, the call) outweighs its faster
+ * loop, so `auto` stays on `js`. Measured on the 2-vCPU dev host: matmul js/wasm cross near
+ * 1000–3500 flops (squares of 8 to 12; a 1×32·32×32 vector product already wins), softmax near
+ * 16–64 elements (js pays ~14 ns per Math.exp).
  */
 export const thresholds = {
-  wasmMatmulFlops: 2 * 16 * 16 * 16,
-  wasmSoftmaxElements: 1024,
+  wasmMatmulFlops: 2048,
+  wasmSoftmaxElements: 64,
 };
 
 function parseChoice(value: string | undefined): BackendChoice {

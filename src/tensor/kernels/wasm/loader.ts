@@ -129,13 +129,18 @@ export function loadWasm(only?: SimdFlavour, shared = false): WasmModule | null 
   return null;
 }
 
+/** Whether TSGRAD_WASM_THREADS asks for a second thread (then the shared-memory build is loaded). */
+export function threadsRequested(): boolean {
+  return Number(process.env.TSGRAD_WASM_THREADS ?? '1') >= 2;
+}
+
 let loaded: WasmModule | null | undefined;
 
 /** The module every kernel call uses, loaded on first use; null when no build could be loaded. */
 export function wasmModule(): WasmModule | null {
   if (loaded === undefined) {
     try {
-      loaded = loadWasm();
+      loaded = loadWasm(undefined, threadsRequested());
     } catch {
       loaded = null; // no WebAssembly at all (e.g. node --jitless)
     }

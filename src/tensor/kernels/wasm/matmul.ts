@@ -1,8 +1,18 @@
 // out[b] = op(A_b) · op(B_b) on the wasm module: copy the used ranges of a and b into wasm memory,
-// run one gemm (or gemv when m == 1 or n == 1) per batch entry there, copy C back.
+// run one gemm (or gemv when m == 1 or n == 1) per batch entry there, copy C back. With a second
+// thread (TSGRAD_WASM_THREADS=2, large calls only) the batch entries, or the rows of a single
+// product, are split in two.
 import type { MatmulArgs } from '../types.js';
 import { matmulJs } from '../js/matmul.js';
-import { layout, memoryF32, wasmModule, type WasmModule } from './loader.js';
+import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
+import { CALL_WORDS, THREAD_MIN_FLOPS, run, runShared, type KernelCall } from './threads.js';
+
+/** Per-thread scratch for the gemm packing (byte offsets). */
+interface Scratch {
+  packA: number;
+  packB: number;
+  edge: number;
+}
 
 /** The smallest and one-past-largest index read from an operand: [min offset, max offset + span). */
 function usedRange(offsets: Int32Array, batch: number, span: number): [number, number] {
@@ -32,42 +42,77 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
     out.fill(0, 0, batch * m * n);
     return;
   }
+  const threaded = w.shared && threadsRequested() && 2 * batch * m * n * k >= THREAD_MIN_FLOPS;
   const [aLo, aHi] = usedRange(aOffsets, batch, m * k);
   const [bLo, bHi] = usedRange(bOffsets, batch, k * n);
   const e = w.exports;
-  const { offsets, end } = layout(w.heapBase, aHi - aLo, bHi - bLo, batch * m * n, e.packAFloats(), e.packBFloats(), e.edgeFloats());
+  const scratchFloats = [e.packAFloats(), e.packBFloats(), e.edgeFloats()];
+  const { offsets, end } = layout(
+    w.heapBase, aHi - aLo, bHi - bLo, batch * m * n, ...scratchFloats,
+    ...(threaded ? [...scratchFloats, batch * CALL_WORDS] : []),
+  );
   const mem = memoryF32(w, end);
   if (mem === null) {
     matmulJs(args); // more than wasm32's 4 GiB
     return;
   }
-  const [aPtr, bPtr, cPtr, packA, packB, edge] = offsets;
+  const [aPtr, bPtr, cPtr] = offsets;
+  const scratch: Scratch[] = [{ packA: offsets[3], packB: offsets[4], edge: offsets[5] }];
+  if (threaded) scratch.push({ packA: offsets[6], packB: offsets[7], edge: offsets[8] });
   mem.set(a.subarray(aLo, aHi), aPtr >> 2);
   mem.set(b.subarray(bLo, bHi), bPtr >> 2);
+  const whole = m === 1 ? n : m; // the output is split along this length (rows, or columns of a row vector)
+  const mine: KernelCall[] = [];
+  const theirs: KernelCall[] = [];
   for (let i = 0; i < batch; i++) {
     const ap = aPtr + (aOffsets[i] - aLo) * 4;
     const bp = bPtr + (bOffsets[i] - bLo) * 4;
     const cp = cPtr + i * m * n * 4;
-    product(w, ap, bp, cp, m, n, k, transA, transB, packA, packB, edge);
+    if (!threaded) {
+      run(w, productCall(ap, bp, cp, m, n, k, transA, transB, scratch[0], 0, whole));
+    } else if (batch >= 2) {
+      // this thread takes the first half of the batch, the worker the rest
+      const t = i < batch >> 1 ? 0 : 1;
+      (t === 0 ? mine : theirs).push(productCall(ap, bp, cp, m, n, k, transA, transB, scratch[t], 0, whole));
+    } else {
+      const cut = Math.min(whole, Math.ceil(whole / 16) * 8); // near half, a multiple of the 4×8 tile
+      mine.push(productCall(ap, bp, cp, m, n, k, transA, transB, scratch[0], 0, cut));
+      theirs.push(productCall(ap, bp, cp, m, n, k, transA, transB, scratch[1], cut, whole));
+    }
   }
+  if (threaded) runShared(w, mine, theirs, offsets[9]);
   out.set(mem.subarray(cPtr >> 2, (cPtr >> 2) + batch * m * n));
 }
 
-/** One product inside wasm memory; a vector operand goes to a matrix-vector kernel. */
-function product(
-  w: WasmModule, ap: number, bp: number, cp: number, m: number, n: number, k: number,
-  transA: boolean, transB: boolean, packA: number, packB: number, edge: number,
-): void {
-  const e = w.exports;
+/**
+ * The kernel call that computes part [p0, p1) of one product's output: rows of C, or columns
+ * when C is a row vector (m = 1). A vector operand goes to a matrix-vector kernel (no packing).
+ */
+function productCall(
+  ap: number, bp: number, cp: number, m: number, n: number, k: number,
+  transA: boolean, transB: boolean, s: Scratch, p0: number, p1: number,
+): KernelCall {
+  const count = p1 - p0;
   if (m === 1) {
     // c[1, n] = a[k] · op(B): a is contiguous whether or not it is transposed.
-    if (transB) e.gemvRows(bp, k, ap, cp, n, k); // B stored [n, k]: c_j = B_j · a
-    else e.gemvCols(bp, n, ap, cp, n, k); // B stored [k, n]: c = Σ_p a_p B_p
-  } else if (n === 1) {
-    // c[m, 1] = op(A) · b[k]
-    if (transA) e.gemvCols(ap, m, bp, cp, m, k); // A stored [k, m]
-    else e.gemvRows(ap, k, bp, cp, m, k); // A stored [m, k]
-  } else {
-    e.gemm(ap, transA ? 1 : 0, transA ? m : k, bp, transB ? 1 : 0, transB ? k : n, cp, n, m, n, k, packA, packB, edge);
+    return transB
+      ? { op: 'gemvRows', args: [bp + p0 * k * 4, k, ap, cp + p0 * 4, count, k] } // B stored [n, k]: c_j = B_j · a
+      : { op: 'gemvCols', args: [bp + p0 * 4, n, ap, cp + p0 * 4, count, k] }; // B stored [k, n]: c = Σ_p a_p B_p
   }
+  if (n === 1) {
+    // c[m, 1] = op(A) · b[k]
+    return transA
+      ? { op: 'gemvCols', args: [ap + p0 * 4, m, bp, cp + p0 * 4, count, k] } // A stored [k, m]
+      : { op: 'gemvRows', args: [ap + p0 * k * 4, k, bp, cp + p0 * 4, count, k] }; // A stored [m, k]
+  }
+  // rows [p0, p1) of C: A starts at row p0 (column p0 when stored transposed)
+  return {
+    op: 'gemm',
+    args: [
+      ap + (transA ? p0 : p0 * k) * 4, transA ? 1 : 0, transA ? m : k,
+      bp, transB ? 1 : 0, transB ? k : n,
+      cp + p0 * n * 4, n, count, n, k,
+      s.packA, s.packB, s.edge,
+    ],
+  };
 }

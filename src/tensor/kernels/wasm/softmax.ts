@@ -1,11 +1,16 @@
 // Row softmax forward and backward on the wasm module. Rows go through wasm memory in chunks of
-// about CHUNK_FLOATS, so a chunk is copied in, computed and copied out while it is still in cache:
-// main memory is read and written once, as by a kernel working in place.
+// at most CHUNK_FLOATS per array (copy in, compute in place, copy out), which bounds the memory
+// the module needs. With a second thread (TSGRAD_WASM_THREADS=2, large calls only) each chunk's
+// rows are split in two; the copies stay on this thread.
 import type { FloatArray } from '../types.js';
 import { softmaxJs, softmaxBackwardJs } from '../js/softmax.js';
-import { layout, memoryF32, wasmModule, type WasmModule } from './loader.js';
+import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
+import { CALL_WORDS, THREAD_MIN_FLOPS, run, runShared, type KernelCall } from './threads.js';
 
-const CHUNK_FLOATS = 1 << 20; // 4 MB per array: measured best of 32K…4M floats (large copies run faster)
+/** 1 MB per array (an L2 cache): the best on W2 of 64 K, 256 K and 1 M floats. */
+const CHUNK_FLOATS = 1 << 18;
+/** Rough cost of one softmax element in flop-equivalents of gemm time (exp ≈ 13 SIMD ops / 4 lanes, 3 passes). */
+const FLOPS_PER_ELEMENT = 25;
 
 export function softmaxWasm(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
   softmaxOn(wasmModule(), x, out, rows, cols);
@@ -15,41 +20,61 @@ export function softmaxBackwardWasm(y: FloatArray, dy: FloatArray, dx: FloatArra
   softmaxBackwardOn(wasmModule(), y, dy, dx, rows, cols);
 }
 
+/**
+ * Runs a row kernel over rows [0, rows) of a chunk: all on this thread, or the first half here
+ * and the second on the worker. `ptrs` point at row 0 of each array (rows of `cols` floats).
+ */
+function runRows(
+  w: WasmModule, threaded: boolean, table: number, op: KernelCall['op'], ptrs: number[], rows: number, cols: number,
+): void {
+  const half = threaded && rows >= 2 ? rows >> 1 : rows;
+  const first: KernelCall = { op, args: [...ptrs, half, cols] };
+  if (half === rows) {
+    run(w, first);
+    return;
+  }
+  const skip = half * cols * 4;
+  runShared(w, [first], [{ op, args: [...ptrs.map((p) => p + skip), rows - half, cols] }], table);
+}
+
 /** softmaxWasm on a given module (the tests run both builds through this). */
 export function softmaxOn(w: WasmModule | null, x: FloatArray, out: FloatArray, rows: number, cols: number): void {
   if (w === null || !(x instanceof Float32Array) || !(out instanceof Float32Array)) return softmaxJs(x, out, rows, cols);
   if (rows === 0 || cols === 0) return;
+  const threaded = w.shared && threadsRequested() && rows * cols * FLOPS_PER_ELEMENT >= THREAD_MIN_FLOPS;
   const chunkRows = Math.max(1, Math.floor(CHUNK_FLOATS / cols));
-  const { offsets, end } = layout(w.heapBase, chunkRows * cols);
+  const { offsets, end } = layout(w.heapBase, chunkRows * cols, CALL_WORDS);
   const mem = memoryF32(w, end);
   if (mem === null) return softmaxJs(x, out, rows, cols);
-  const buf = offsets[0];
+  const [buf, table] = offsets;
   const at = buf >> 2;
   for (let r0 = 0; r0 < rows; r0 += chunkRows) {
-    const len = Math.min(chunkRows, rows - r0) * cols;
+    const n = Math.min(chunkRows, rows - r0);
     const from = r0 * cols;
-    mem.set(x.subarray(from, from + len), at);
-    w.exports.softmaxRows(buf, buf, len / cols, cols); // in place
-    out.set(mem.subarray(at, at + len), from);
+    mem.set(x.subarray(from, from + n * cols), at);
+    runRows(w, threaded, table, 'softmaxRows', [buf, buf], n, cols); // in place
+    out.set(mem.subarray(at, at + n * cols), from);
   }
 }
 
+/** softmaxBackwardWasm on a given module. */
 export function softmaxBackwardOn(w: WasmModule | null, y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
   if (w === null || !(y instanceof Float32Array) || !(dy instanceof Float32Array) || !(dx instanceof Float32Array)) {
     return softmaxBackwardJs(y, dy, dx, rows, cols);
   }
   if (rows === 0 || cols === 0) return;
+  const threaded = w.shared && threadsRequested() && rows * cols * FLOPS_PER_ELEMENT >= THREAD_MIN_FLOPS;
   const chunkRows = Math.max(1, Math.floor(CHUNK_FLOATS / cols));
-  const { offsets, end } = layout(w.heapBase, chunkRows * cols, chunkRows * cols);
+  const { offsets, end } = layout(w.heapBase, chunkRows * cols, chunkRows * cols, CALL_WORDS);
   const mem = memoryF32(w, end);
   if (mem === null) return softmaxBackwardJs(y, dy, dx, rows, cols);
-  const [yBuf, gBuf] = offsets;
+  const [yBuf, gBuf, table] = offsets;
   for (let r0 = 0; r0 < rows; r0 += chunkRows) {
     const len = Math.min(chunkRows, rows - r0) * cols;
     const from = r0 * cols;
     mem.set(y.subarray(from, from + len), yBuf >> 2);
     mem.set(dy.subarray(from, from + len), gBuf >> 2);
-    w.exports.softmaxBackwardRows(yBuf, gBuf, gBuf, len / cols, cols); // dx overwrites dy's copy
+    runRows(w, threaded, table, 'softmaxBackwardRows', [yBuf, gBuf, gBuf], len / cols, cols); // dx overwrites dy's copy
     dx.set(mem.subarray(gBuf >> 2, (gBuf >> 2) + len), from);
   }
 }

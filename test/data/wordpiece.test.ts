@@ -1,0 +1,92 @@
+// WordPiece as BERT: BasicTokenizer, greedy longest match with '##', special tokens, pairs, training.
+import { expect } from 'chai';
+import * as path from 'node:path';
+import { WordPieceTokenizer, basicTokenize } from '../../src/data/index.js';
+
+const vocabFile = path.join(import.meta.dirname, 'fixtures', 'bert-tiny-vocab.txt');
+// ids are 0-based line numbers of the fixture:
+// [PAD]0 [UNK]1 [CLS]2 [SEP]3 [MASK]4 the5 un6 ##aff7 ##able8 a9 ##ff10 ,11 .12 !13 cafe14 man15
+// ##s16 中17 国18 is19 runn20 ##ing21 dog22 hello23
+
+describe('data: BERT BasicTokenizer', () => {
+  it('lowercases, strips accents and splits punctuation (uncased)', () => {
+    expect(basicTokenize('Hello, the CAFÉ!')).to.deep.equal(['hello', ',', 'the', 'cafe', '!']);
+    expect(basicTokenize("don't stop-here...")).to.deep.equal(['don', "'", 't', 'stop', '-', 'here', '.', '.', '.']);
+  });
+  it('keeps case and accents when cased', () => {
+    expect(basicTokenize('Hello CAFÉ', { lowercase: false })).to.deep.equal(['Hello', 'CAFÉ']);
+  });
+  it('splits CJK ideographs one by one, cleans control characters and odd whitespace', () => {
+    expect(basicTokenize('中国dogs')).to.deep.equal(['中', '国', 'dogs']);
+    expect(basicTokenize('a\u0000b\u00a0c\td\u200b')).to.deep.equal(['ab', 'c', 'd']);
+  });
+});
+
+describe('data: WordPieceTokenizer on a vocab.txt', () => {
+  const tok = WordPieceTokenizer.fromVocab(vocabFile);
+  it('reads ids from line numbers and finds the special tokens', () => {
+    expect(tok.vocabSize).to.equal(24);
+    expect(tok.specialTokens).to.deep.equal({ '[PAD]': 0, '[UNK]': 1, '[CLS]': 2, '[SEP]': 3, '[MASK]': 4 });
+  });
+  it("cuts words greedily into the longest pieces: unaffable → un ##aff ##able", () => {
+    expect(tok.tokenize('unaffable')).to.deep.equal(['un', '##aff', '##able']);
+    expect(tok.encode('unaffable')).to.deep.equal([6, 7, 8]);
+    expect(tok.tokenize('aff')).to.deep.equal(['a', '##ff']);
+    expect(tok.tokenize('running dogs')).to.deep.equal(['runn', '##ing', 'dog', '##s']);
+  });
+  it('encodes a sentence: lowercase, accents, punctuation, Chinese characters', () => {
+    expect(tok.encode('Hello, the CAFÉ!')).to.deep.equal([23, 11, 5, 14, 13]);
+    expect(tok.encode('中国 dogs')).to.deep.equal([17, 18, 22, 16]);
+  });
+  it('makes a whole word [UNK] when a piece is missing or the word is over 100 characters', () => {
+    expect(tok.tokenize('xyz dogx the')).to.deep.equal(['[UNK]', '[UNK]', 'the']);
+    expect(tok.encode('a'.repeat(101))).to.deep.equal([1]);
+  });
+  it('keeps special tokens written in the text', () => {
+    expect(tok.encode('the [MASK] is running')).to.deep.equal([5, 4, 19, 20, 21]);
+  });
+  it('builds [CLS] a [SEP] b [SEP] with segment ids, truncating the longer side first', () => {
+    expect(tok.encodePair('the dog', 'is running')).to.deep.equal({ ids: [2, 5, 22, 3, 19, 20, 21, 3], tokenTypeIds: [0, 0, 0, 0, 1, 1, 1, 1] });
+    expect(tok.encodePair('the dog').ids).to.deep.equal([2, 5, 22, 3]);
+    // 2 + 3 pieces + 3 specials = 8 > 7: 'is running' (3 pieces) loses its last piece
+    expect(tok.encodePair('the dog', 'is running', { maxLen: 7 }).ids).to.deep.equal([2, 5, 22, 3, 19, 20, 3]);
+    expect(() => tok.encodePair('the', 'dog', { maxLen: 2 })).to.throw(/maxLen 2 leaves no room for the 3 special tokens/);
+  });
+  it('decodes by gluing ## pieces, optionally without special tokens', () => {
+    expect(tok.decode([2, 6, 7, 8, 5, 22, 16, 3])).to.equal('[CLS] unaffable the dogs [SEP]');
+    expect(tok.decode([2, 6, 7, 8, 3], { skipSpecialTokens: true })).to.equal('unaffable');
+  });
+  it('needs [UNK] in the vocabulary and names missing special tokens', () => {
+    expect(() => WordPieceTokenizer.fromVocab(['the', 'dog'])).to.throw(/has no \[UNK\] token/);
+    expect(() => WordPieceTokenizer.fromVocab(['[UNK]', 'the']).encodePair('the')).to.throw(/has no \[CLS\] token/);
+    expect(() => WordPieceTokenizer.fromVocab(path.join(path.dirname(vocabFile), 'missing.txt'))).to.throw(/file not found: .*missing\.txt/);
+  });
+});
+
+describe('data: WordPieceTokenizer.train', () => {
+  const corpus = [
+    'The unaffable man was running with his dogs.',
+    'Dogs are running; the man is unaffable!',
+    'Running, running, running: the dogs never stop running.',
+    'Affable men and affable dogs.',
+  ];
+  it('starts with the special tokens, covers the corpus with no [UNK], and learns frequent words', () => {
+    const tok = WordPieceTokenizer.train(corpus, 200);
+    expect(tok.vocab.slice(0, 5)).to.deep.equal(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+    expect(tok.vocabSize).to.be.at.most(200);
+    for (const text of corpus) expect(tok.encode(text)).to.not.include(tok.unkId);
+    expect(tok.tokenize('running dogs')).to.deep.equal(['running', 'dogs']);
+    expect(tok.vocab).to.include('##a').and.to.include('r'); // every kept character, word-initial and inside
+  });
+  it('keeps only the most frequent characters when the alphabet is limited', () => {
+    const tok = WordPieceTokenizer.train(corpus, 200, { limitAlphabet: 10 });
+    expect(tok.vocab.filter((t) => [...t].length === 1)).to.have.length(10);
+    expect(tok.encode('zzz')).to.deep.equal([tok.unkId]);
+  });
+  it('is deterministic', () => {
+    expect(WordPieceTokenizer.train(corpus, 60).vocab).to.deep.equal(WordPieceTokenizer.train([...corpus], 60).vocab);
+  });
+  it('refuses a vocabulary with no room beyond the special tokens', () => {
+    expect(() => WordPieceTokenizer.train(corpus, 6)).to.throw(/vocabSize must be an integer ≥ 7/);
+  });
+});
