@@ -44,7 +44,7 @@ export function checkGradients(row: GradRow): void {
       const inputs = shapes.map((s) => draw(s, row.values));
       return tg.gradcheck(row.fn, inputs, { atol: row.atol ?? 1e-5, rtol: row.rtol ?? 1e-3 });
     }),
-    { numRuns: row.numRuns ?? 25 },
+    { numRuns: Number(process.env.GRAD_RUNS ?? row.numRuns ?? 25) },
   );
 }
 

@@ -56,6 +56,7 @@ export function loadTokenizer(source: string | TokenizerJSON): Tokenizer {
 /** Write `dir/tokenizer.json` atomically; returns its path. */
 export function saveTokenizer(tokenizer: Tokenizer, dir: string): string {
   const file = path.join(dir, TOKENIZER_FILE);
+  fs.mkdirSync(dir, { recursive: true });
   writeFileAtomic(file, JSON.stringify(tokenizer.toJSON()));
   return file;
 }
