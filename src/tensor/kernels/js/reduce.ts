@@ -43,10 +43,9 @@ function reduceOne(x: Tensor, dim: number, kind: ReduceKind, dtype: DType): Tens
 export function reduce(x: Tensor, dims: readonly number[], kind: ReduceKind, keepdim: boolean): Tensor {
   const dtype: DType = x.dtype === 'bool' ? (kind === 'sum' || kind === 'prod' ? 'int32' : 'bool') : x.dtype;
   let t = x;
-  const wide = x.dtype === 'float32' && (kind === 'sum' || kind === 'prod');
-  if (wide) t = new Tensor(Float64Array.from(x.data), x.shape, 'float64');
+  const wide = x.dtype === 'float32' && (kind === 'sum' || kind === 'prod'); // read float32, accumulate in float64
   for (const d of dims) t = reduceOne(t, d, kind, wide ? 'float64' : dtype);
-  if (wide) t = new Tensor(Float32Array.from(t.data), t.shape, 'float32');
+  if (wide && t !== x) t = new Tensor(Float32Array.from(t.data), t.shape, 'float32');
   if (dims.length === 0 && t === x) t = new Tensor(x.data.slice(), x.shape, dtype);
   const shape = keepdim ? t.shape : t.shape.filter((_, i) => !dims.includes(i));
   return new Tensor(t.data, shape, t.dtype);
