@@ -140,7 +140,8 @@ let loaded: WasmModule | null | undefined;
 export function wasmModule(): WasmModule | null {
   if (loaded === undefined) {
     try {
-      loaded = loadWasm(undefined, threadsRequested());
+      // the shared-memory build when a second thread is asked for, else (or failing that) the private one
+      loaded = (threadsRequested() ? loadWasm(undefined, true) : null) ?? loadWasm();
     } catch {
       loaded = null; // no WebAssembly at all (e.g. node --jitless)
     }

@@ -131,9 +131,14 @@ export function runShared(w: WasmModule, mine: KernelCall[], theirs: KernelCall[
   Atomics.store(h.control, JOB, job);
   Atomics.notify(h.control, JOB);
   for (const call of mine) run(w, call);
-  // Calls on the worker catch their errors, so it always reports DONE (only a crash of the whole
-  // worker, which `alive` sees between calls, could leave this waiting).
-  while (Atomics.load(h.control, DONE) !== job) Atomics.wait(h.control, DONE, Atomics.load(h.control, DONE));
+  // Wait for DONE to move away from the value just read (re-reading it for wait() would sleep
+  // forever if the worker finished in between). Calls on the worker catch their errors, so it
+  // always reports DONE; only a crash of the whole worker could leave this waiting.
+  for (;;) {
+    const done = Atomics.load(h.control, DONE);
+    if (done === job) break;
+    Atomics.wait(h.control, DONE, done);
+  }
   if (Atomics.exchange(h.control, FAILED, 0) !== 0) throw new Error('tsgrad wasm: a kernel call failed on the worker thread');
 }
 

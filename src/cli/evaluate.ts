@@ -1,0 +1,122 @@
+// `tsgrad eval`: score a checkpoint on data — loss and perplexity for language models (lm, mlm);
+// accuracy, precision, recall, F1 and the confusion matrix for classifiers (D27). Without --data,
+// the run's own validation split, re-derived from the options saved in the checkpoint.
+import { Tensor } from '../tensor/tensor.js';
+import { noGrad } from '../autograd/engine.js';
+import { GPT, BertForMaskedLM, BertForSequenceClassification } from '../models/index.js';
+import { loadText, loadClassification } from '../data/datasets.js';
+import { gatherRows, splitTokens, SequenceDataset } from '../data/loader.js';
+import { loadMnist } from '../data/mnist.js';
+import type { WordPieceTokenizer } from '../data/tokenizers/index.js';
+import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
+import { withSeed } from '../train/trainer.js';
+import type { TrainOptions } from './options.js';
+import { nonNegativeInt, positiveInt } from './options.js';
+import { int } from './tasks/task.js';
+import { MaskedBlocks, maskOptions, mlmMetrics, toBlocks } from './tasks/mlm.js';
+import { classifyMetrics, classifySplit, encodeTexts, reportLines } from './tasks/classify.js';
+import { imageMetrics } from './tasks/image.js';
+import { trainValSplit } from '../data/loader.js';
+
+export interface EvalFlags {
+  checkpoint: string;
+  data?: string;
+  batchSize?: string;
+  blockSize?: string;
+  maxBatches?: string;
+  seed?: string;
+}
+
+interface Source {
+  /** What is scored: 'the validation split of moby-dick' or a path. */
+  label: string;
+  /** Whole data (--data) or the run's validation part. */
+  whole: boolean;
+  data: string;
+}
+
+function sourceOf(f: EvalFlags, ck: LoadedCheckpoint): Source {
+  if (f.data) return { label: f.data, whole: true, data: f.data };
+  const data = ck.state?.options?.data;
+  if (typeof data !== 'string') throw new Error(`eval: ${ck.dir} does not say what data it was trained on; pass --data`);
+  return { label: `the validation split of ${data}`, whole: false, data };
+}
+
+export async function evalCommand(f: EvalFlags): Promise<void> {
+  const ck = await loadCheckpoint(f.checkpoint);
+  const opts = (ck.state?.options ?? {}) as Partial<TrainOptions>;
+  const batchSize = f.batchSize !== undefined ? positiveInt('batch-size', f.batchSize) : opts.batchSize ?? 16;
+  const maxBatches = f.maxBatches !== undefined ? positiveInt('max-batches', f.maxBatches) : 100;
+  const seed = f.seed !== undefined ? nonNegativeInt('seed', f.seed) : 1234;
+  const valFraction = opts.valFraction ?? 0.1;
+  console.log(`checkpoint ${ck.dir} (task ${ck.task}${ck.state ? `, step ${ck.state.step}` : ''})`);
+  const model = ck.model;
+
+  if (model instanceof GPT) {
+    const src = sourceOf(f, ck);
+    const T = f.blockSize !== undefined ? positiveInt('block-size', f.blockSize) : Math.min(opts.blockSize ?? model.config.nPositions, model.config.nPositions);
+    const ids = Int32Array.from(ck.tokenizer!.encode(loadText(src.data)));
+    const tokens = src.whole ? ids : splitTokens(ids, valFraction).val;
+    // non-overlapping windows from the start: every scored token once, no randomness
+    const windows = Math.min(Math.floor((tokens.length - 1) / T), maxBatches * batchSize);
+    if (windows < 1) throw new Error(`eval: ${src.label} has ${tokens.length} tokens, too few for a block of ${T}`);
+    let sum = 0;
+    noGrad(() => {
+      for (let w0 = 0; w0 < windows; w0 += batchSize) {
+        const n = Math.min(batchSize, windows - w0);
+        const x = new Int32Array(n * T), y = new Int32Array(n * T);
+        for (let b = 0; b < n; b++) {
+          x.set(tokens.subarray((w0 + b) * T, (w0 + b + 1) * T), b * T);
+          y.set(tokens.subarray((w0 + b) * T + 1, (w0 + b + 1) * T + 1), b * T);
+        }
+        sum += model.forward(new Tensor(x, [n, T], 'int32'), new Tensor(y, [n, T], 'int32')).loss!.item() * n;
+      }
+    });
+    const loss = sum / windows;
+    console.log(`data       ${src.label}: ${int(tokens.length)} tokens; ${int(windows)} windows of ${T} scored (${int(windows * T)} tokens)`);
+    console.log(`loss       ${loss.toFixed(4)}`);
+    console.log(`perplexity ${Math.exp(loss).toFixed(3)}`);
+    return;
+  }
+
+  if (model instanceof BertForMaskedLM) {
+    const src = sourceOf(f, ck);
+    const tok = ck.tokenizer as WordPieceTokenizer;
+    const T = f.blockSize !== undefined ? positiveInt('block-size', f.blockSize) : opts.blockSize ?? 128;
+    const blocks = toBlocks(tok.encode(loadText(src.data)), T, tok.clsId, tok.sepId);
+    const rows = src.whole ? Array.from({ length: blocks.shape[0] }, (_, i) => i) : Array.from(withSeed(opts.seed ?? 1337, () => trainValSplit(blocks.shape[0], valFraction)).val);
+    if (rows.length === 0) throw new Error(`eval: ${src.label} has no block of ${T} tokens`);
+    const data = new MaskedBlocks(gatherRows(blocks, rows), maskOptions(tok));
+    const r = withSeed(seed, () => noGrad(() => mlmMetrics(model, data, batchSize, maxBatches)));
+    console.log(`data       ${src.label}: ${int(rows.length)} blocks of ${T} tokens, 15% masked (seed ${seed}), up to ${maxBatches} batches of ${batchSize}`);
+    console.log(`loss       ${r.loss.toFixed(4)}`);
+    console.log(`perplexity ${r.perplexity.toFixed(3)}`);
+    console.log(`masked-token accuracy ${r.accuracy.toFixed(4)}`);
+    return;
+  }
+
+  if (model instanceof BertForSequenceClassification) {
+    const src = sourceOf(f, ck);
+    const tok = ck.tokenizer as WordPieceTokenizer;
+    const labelNames = ck.labelNames!;
+    const T = f.blockSize !== undefined ? positiveInt('block-size', f.blockSize) : opts.blockSize ?? 128;
+    const data = loadClassification(src.data, { labelNames });
+    const rows = src.whole ? data.texts.map((_, i) => i) : classifySplit(data, valFraction, opts.seed ?? 1337).val;
+    if (rows.length === 0) throw new Error(`eval: ${src.label} has no examples`);
+    const seqs = encodeTexts(tok, rows.map((i) => data.texts[i]), T);
+    const set = new SequenceDataset(seqs, Int32Array.from(rows, (i) => data.labels[i]), { maxLen: T, padId: tok.padId, padToLongest: true });
+    const { loss, report } = noGrad(() => classifyMetrics(model, set, batchSize, labelNames.length));
+    console.log(`data       ${src.label}: ${int(rows.length)} examples`);
+    console.log(`loss       ${loss.toFixed(4)}`);
+    for (const line of reportLines(report, labelNames)) console.log(line);
+    return;
+  }
+
+  // image
+  if (f.data && f.data !== 'mnist') throw new Error(`eval: image models are scored on --data mnist (got '${f.data}')`);
+  const { test } = loadMnist();
+  const { loss, report } = noGrad(() => imageMetrics(model, test.images, test.labels));
+  console.log(`data       mnist: ${int(test.labels.size)} held-out digits`);
+  console.log(`loss       ${loss.toFixed(4)}`);
+  for (const line of reportLines(report, ck.labelNames ?? Array.from({ length: 10 }, (_, i) => String(i)))) console.log(line);
+}

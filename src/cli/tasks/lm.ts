@@ -1,0 +1,80 @@
+// Task lm: next-token prediction with a GPT (D12), nanoGPT's way: the text as one token stream,
+// the last valFraction for validation, each step B random windows of T tokens drawn from tsgrad's
+// seeded stream (lmBatch), so a resumed run draws the same windows.
+import { Tensor } from '../../tensor/tensor.js';
+import type { Module } from '../../nn/module.js';
+import { GPT, type GPTConfig } from '../../models/index.js';
+import { preset } from '../../models/presets.js';
+import { loadText } from '../../data/datasets.js';
+import { lmBatch, splitTokens, type LMBatch } from '../../data/loader.js';
+import { randomBatches } from '../../train/batches.js';
+import { withSeed } from '../../train/trainer.js';
+import type { Tokenizer } from '../../data/tokenizers/index.js';
+import { BASE_PRESETS, type TrainOptions } from '../options.js';
+import { buildTokenizer, checkVocab, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
+
+/** The prompt of the end-of-run sample: 'The ' when the tokenizer can write it, else the first validation token. */
+function samplePrompt(tokenizer: Tokenizer, fallback: number): number[] {
+  try {
+    const ids = tokenizer.encode('The ');
+    if (ids.length > 0) return ids;
+  } catch {
+    // a character tokenizer that never saw 'T'
+  }
+  return [fallback];
+}
+
+/** Generate n tokens after `prompt` (temperature 0.8, top-k 200, as nanoGPT's sample.py). */
+export function sampleText(model: GPT, tokenizer: Tokenizer, prompt: number[], n: number, seed: number, opts: { temperature?: number; topK?: number | null; greedy?: boolean } = {}): string {
+  const idx = new Tensor(Int32Array.from(prompt), [1, prompt.length], 'int32');
+  const out = withSeed(seed, () => model.generate(idx, n, { temperature: opts.temperature ?? 0.8, topK: opts.topK === undefined ? 200 : opts.topK, greedy: opts.greedy ?? false }));
+  return tokenizer.decode(out.data as Int32Array);
+}
+
+export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<TaskSetup<LMBatch>> {
+  const text = loadText(opts.data);
+  const start = await startingPoint(opts, ctx);
+  if (!start.tokenizer && opts.tokenizer !== 'char') ctx.note(`tokenizer ${opts.tokenizer === 'bpe' ? `training a byte-level BPE (up to ${int(opts.vocabSize)} tokens) on the corpus…` : `reading ${opts.tokenizer}`}`);
+  const tokenizer = start.tokenizer ?? buildTokenizer(opts.tokenizer, text, opts.vocabSize, 'lm');
+  const ids = Int32Array.from(tokenizer.encode(text));
+  const { train, val } = splitTokens(ids, opts.valFraction);
+  const T = opts.blockSize, B = opts.batchSize;
+  if (train.length < T + 1) throw new Error(`--data ${opts.data}: the training split has ${train.length} tokens, too few for --block-size ${T} (need ${T + 1})`);
+  if (val.length > 0 && val.length < T + 1) throw new Error(`--data ${opts.data}: the validation split has ${val.length} tokens, too few for --block-size ${T} (need ${T + 1}); use more text, a larger --val-fraction or a smaller --block-size`);
+
+  let model: GPT;
+  if (start.model) {
+    if (!(start.model instanceof GPT)) throw new Error(`task lm needs a GPT checkpoint; ${opts.init ?? ctx.resumeDir} holds a ${start.model.constructor.name}`);
+    model = start.model;
+    checkVocab(model.config.vocabSize, tokenizer, 'lm');
+    if (model.config.nPositions < T) throw new Error(`--block-size ${T} is longer than the checkpoint's ${model.config.nPositions} positions`);
+  } else {
+    const cfg = preset(opts.model) as GPTConfig;
+    model = new GPT({ ...cfg, vocabSize: modelVocab(tokenizer, cfg.vocabSize, BASE_PRESETS.includes(opts.model)), nPositions: Math.max(cfg.nPositions, T) });
+  }
+  const padded = model.config.vocabSize > tokenizer.vocabSize ? ` (model vocabulary padded to ${int(model.config.vocabSize)})` : '';
+  const summary = [
+    `data      ${opts.data}: ${int(text.length)} characters → ${int(ids.length)} tokens (${describeTokenizer(tokenizer)}${padded})`,
+    `split     train ${int(train.length)} · validation ${int(val.length)} tokens (the last ${opts.valFraction * 100}%)`,
+  ];
+  const evaluate = val.length > 0 && opts.evalBatches > 0 ? (m: Module) => {
+    let sum = 0;
+    for (let i = 0; i < opts.evalBatches; i++) {
+      const { x, y } = lmBatch(val, T, B);
+      sum += (m as GPT).forward(x, y).loss!.item();
+    }
+    const loss = sum / opts.evalBatches;
+    return { val_loss: loss, val_perplexity: Math.exp(loss) };
+  } : undefined;
+  const prompt = samplePrompt(tokenizer, val[0] ?? train[0]);
+  return {
+    model, modelName: `GPT (${opts.init || ctx.resumeDir ? 'from checkpoint' : opts.model})`, tokenizer,
+    trainBatches: randomBatches(() => lmBatch(train, T, B)),
+    batchesPerEpoch: Math.max(1, Math.floor(train.length / (B * T))),
+    lossFn: (m, { x, y }) => (m as GPT).forward(x, y).loss!,
+    evaluate,
+    throughput: { unit: 'tokens', count: (b) => b.x.size },
+    summary,
+    sample: opts.sampleTokens > 0 ? (m) => sampleText(m as GPT, tokenizer, prompt, opts.sampleTokens, opts.seed) : undefined,
+  };
+}

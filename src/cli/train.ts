@@ -1,0 +1,244 @@
+// `tsgrad train`: resolve the options (preset defaults, a resumed run's saved options), set up the
+// task, build optimizer and schedule, and hand everything to tg.train.Trainer; then plot the
+// loss, print a sample or a report, and say what to run next.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { manualSeed } from '../tensor/random.js';
+import type { Module } from '../nn/module.js';
+import { Adam, AdamW, SGD, type Optimizer } from '../optim/index.js';
+import { CosineAnnealingLR, LinearWarmup, StepLR, type LRScheduler } from '../optim/schedulers.js';
+import { saveTokenizer } from '../data/tokenizers/index.js';
+import { writeFileAtomic } from '../io/index.js';
+import { Trainer } from '../train/trainer.js';
+import { listCheckpoints, readTrainerState, removeStaleTemps, TASKS, type Task } from '../train/checkpoint.js';
+import { progress, humanBytes, humanDuration } from '../train/progress.js';
+import { LOG_FILE, lossSeries, readLog } from '../train/runlog.js';
+import { asciiPlot, svgPlot } from '../train/plot.js';
+import {
+  checkTask, defaultData, defaultOutDir, defaultTask, familyOf, nonNegative, nonNegativeInt, positiveInt, presetDefaults,
+  TRAJECTORY_OPTIONS, type OptimizerName, type ScheduleName, type TrainOptions,
+} from './options.js';
+import type { TaskContext, TaskSetup } from './tasks/task.js';
+import { int } from './tasks/task.js';
+import { setupLm } from './tasks/lm.js';
+import { setupMlm } from './tasks/mlm.js';
+import { setupClassify } from './tasks/classify.js';
+import { setupImage } from './tasks/image.js';
+
+/** Commander's parsed flags (strings as typed) and which of them the user gave. */
+export interface Flags {
+  values: Record<string, any>;
+  given: (name: string) => boolean;
+}
+
+const oneOf = <T extends string>(name: string, v: string, allowed: readonly T[]): T => {
+  if (!allowed.includes(v as T)) throw new Error(`--${name} must be one of ${allowed.join(', ')} (got '${v}')`);
+  return v as T;
+};
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Flags + the preset's defaults → every option (steps and evalEvery may still be 0: set from the data). */
+export function resolveOptions({ values: v }: Flags): TrainOptions & { resume: boolean; overwrite: boolean } {
+  const model = String(v.model ?? 'gpt-baby');
+  familyOf(model);
+  const init = v.init ? String(v.init) : null;
+  const task: Task = v.task ? oneOf('task', String(v.task), TASKS) : defaultTask(model, v.data, init);
+  const data = String(v.data ?? defaultData(task));
+  checkTask(model, task, data);
+  const d = presetDefaults(model, task);
+  if (v.steps !== undefined && v.epochs !== undefined) throw new Error('give --steps or --epochs, not both');
+  const epochs = v.epochs !== undefined ? positiveInt('epochs', v.epochs) : v.steps !== undefined ? null : d.epochs ?? null;
+  const valFraction = v.valFraction !== undefined ? nonNegative('val-fraction', v.valFraction) : d.valFraction;
+  if (valFraction >= 1) throw new Error(`--val-fraction must be below 1 (got ${valFraction})`);
+  return {
+    model, data, task,
+    steps: v.steps !== undefined ? positiveInt('steps', v.steps) : epochs === null ? d.steps! : 0,
+    epochs,
+    batchSize: v.batchSize !== undefined ? positiveInt('batch-size', v.batchSize) : d.batchSize,
+    blockSize: v.blockSize !== undefined ? positiveInt('block-size', v.blockSize) : d.blockSize,
+    lr: v.lr !== undefined ? nonNegative('lr', v.lr) : d.lr,
+    optimizer: v.optimizer !== undefined ? oneOf<OptimizerName>('optimizer', v.optimizer, ['adam', 'adamw', 'sgd']) : d.optimizer,
+    weightDecay: v.weightDecay !== undefined ? nonNegative('weight-decay', v.weightDecay) : d.weightDecay,
+    warmup: v.warmup !== undefined ? nonNegativeInt('warmup', v.warmup) : d.warmup,
+    schedule: v.schedule !== undefined ? oneOf<ScheduleName>('schedule', v.schedule, ['cosine', 'step', 'none']) : d.schedule,
+    clip: v.clip !== undefined ? nonNegative('clip', v.clip) : d.clip,
+    seed: v.seed !== undefined ? nonNegativeInt('seed', v.seed) : d.seed,
+    evalEvery: v.evalEvery !== undefined ? nonNegativeInt('eval-every', v.evalEvery) : d.evalEvery ?? 0,
+    evalBatches: v.evalBatches !== undefined ? positiveInt('eval-batches', v.evalBatches) : d.evalBatches,
+    saveEvery: v.saveEvery !== undefined ? nonNegativeInt('save-every', v.saveEvery) : d.saveEvery,
+    keep: v.keep !== undefined ? nonNegativeInt('keep', v.keep) : d.keep,
+    out: String(v.out ?? defaultOutDir(model, data)),
+    init,
+    tokenizer: String(v.tokenizer ?? d.tokenizer),
+    vocabSize: v.vocabSize !== undefined ? positiveInt('vocab-size', v.vocabSize) : d.vocabSize,
+    valFraction,
+    augment: v.augment !== undefined ? nonNegativeInt('augment', v.augment) : d.augment,
+    sampleTokens: v.sampleTokens !== undefined ? nonNegativeInt('sample-tokens', v.sampleTokens) : d.sampleTokens,
+    logEvery: v.logEvery !== undefined ? nonNegativeInt('log-every', v.logEvery) : d.logEvery,
+    resume: Boolean(v.resume),
+    overwrite: Boolean(v.overwrite),
+  };
+}
+
+function setupTask(opts: TrainOptions, ctx: TaskContext, labelNames?: string[]): Promise<TaskSetup> {
+  switch (opts.task) {
+    case 'lm': return setupLm(opts, ctx);
+    case 'mlm': return setupMlm(opts, ctx);
+    case 'classify': return setupClassify(opts, ctx, labelNames);
+    case 'image': return setupImage(opts, ctx);
+  }
+}
+
+/** AdamW/SGD decay matrices only, not biases and LayerNorm gains (nanoGPT's two groups). */
+function buildOptimizer(model: Module, o: TrainOptions): Optimizer<any> {
+  const params = model.parameters().filter((p) => p.requiresGrad);
+  const groups = o.weightDecay > 0
+    ? [{ params: params.filter((p) => p.ndim >= 2), weightDecay: o.weightDecay }, { params: params.filter((p) => p.ndim < 2), weightDecay: 0 }].filter((g) => g.params.length > 0)
+    : [{ params }];
+  if (o.optimizer === 'sgd') return new SGD(groups, { lr: o.lr, momentum: 0.9 });
+  return o.optimizer === 'adamw' ? new AdamW(groups, { lr: o.lr }) : new Adam(groups, { lr: o.lr });
+}
+
+/** Warmup from lr/(W+1) to lr over W steps (nanoGPT's linear ramp), then cosine down to lr/10 or ×0.1 every third of the run. */
+function buildScheduler(opt: Optimizer<any>, o: TrainOptions): LRScheduler | null {
+  const rest = Math.max(1, o.steps - o.warmup);
+  const main = o.schedule === 'cosine' ? new CosineAnnealingLR(opt, { tMax: rest, etaMin: o.lr / 10 })
+    : o.schedule === 'step' ? new StepLR(opt, { stepSize: Math.max(1, Math.round(rest / 3)), gamma: 0.1 }) : null;
+  if (o.warmup > 0) return new LinearWarmup(opt, { warmupSteps: o.warmup, startFactor: 1 / (o.warmup + 1), after: main ?? undefined });
+  return main;
+}
+
+function describeSchedule(o: TrainOptions): string {
+  const main = o.schedule === 'cosine' ? `cosine to ${(o.lr / 10).toExponential(2)}` : o.schedule === 'step' ? 'step ×0.1 every third' : 'constant';
+  return o.warmup > 0 ? `warmup ${o.warmup} then ${main}` : main;
+}
+
+const OVERRIDABLE: (keyof TrainOptions)[] = ['steps', 'epochs', 'evalEvery', 'evalBatches', 'saveEvery', 'keep', 'sampleTokens', 'logEvery'];
+
+export async function trainCommand(flags: Flags): Promise<void> {
+  const { resume, overwrite, ...resolved } = resolveOptions(flags);
+  let opts: TrainOptions = resolved;
+  const out = opts.out;
+  let resumeDir: string | null = null;
+  let labelNames: string[] | undefined;
+  if (resume) {
+    removeStaleTemps(out);
+    const newest = listCheckpoints(out).at(-1);
+    if (newest) {
+      const state = readTrainerState(newest.dir);
+      const saved = state.options as TrainOptions | undefined;
+      if (!saved) throw new Error(`--resume: ${newest.dir} was not written by tsgrad train (no options in its trainer state)`);
+      for (const key of TRAJECTORY_OPTIONS) {
+        if (flags.given(key) && JSON.stringify(opts[key]) !== JSON.stringify(saved[key])) {
+          throw new Error(`--resume: --${kebab(key)} ${opts[key]} differs from the run's ${saved[key]} (${path.join(out, 'config.json')}); leave it out to continue the run`);
+        }
+      }
+      const overrides = Object.fromEntries(OVERRIDABLE.filter((k) => flags.given(k)).map((k) => [k, opts[k]]));
+      if (flags.given('steps')) overrides.epochs = null;
+      if (flags.given('epochs')) overrides.steps = 0;
+      opts = { ...saved, ...overrides, out };
+      resumeDir = newest.dir;
+      labelNames = state.labelNames;
+      console.log(`resuming ${out} from ${path.basename(newest.dir)} (step ${state.step})`);
+    } else {
+      console.log(`--resume: no complete checkpoint in ${out}; starting from step 0`);
+    }
+  } else if (listCheckpoints(out).length > 0 || fs.existsSync(path.join(out, LOG_FILE))) {
+    if (!overwrite) throw new Error(`${out} already holds a run; --resume continues it, --overwrite starts it again, --out picks another folder`);
+    for (const name of fs.readdirSync(out)) {
+      if (/^(\.tmp-|\.old-)?checkpoint-\d+$/.test(name) || ['log.jsonl', 'loss.svg', 'config.json'].includes(name)) fs.rmSync(path.join(out, name), { recursive: true, force: true });
+    }
+  }
+
+  const family = familyOf(opts.model);
+  console.log(`tsgrad train · ${opts.model} on ${opts.data} · task ${opts.task}`);
+  manualSeed(opts.seed);
+  const started = performance.now();
+  const setup = await setupTask(opts, { resumeDir, note: (l) => console.log(l) }, labelNames);
+  const perEpoch = setup.batchesPerEpoch;
+  const epochBased = opts.task !== 'lm' && perEpoch !== null;
+  if (opts.steps === 0) opts.steps = Math.max(1, Math.ceil((opts.epochs ?? 1) * (perEpoch ?? 1)));
+  if (opts.evalEvery === 0 && epochBased) opts.evalEvery = perEpoch!;
+  const { model } = setup;
+  const optimizer = buildOptimizer(model, opts);
+  const scheduler = buildScheduler(optimizer, opts);
+
+  const params = model.numParameters();
+  for (const line of setup.summary) console.log(line);
+  console.log(`model     ${setup.modelName}: ${int(params)} parameters (${humanBytes(params * 4)} in float32)`);
+  const shape = family === 'image' ? `batch ${opts.batchSize}` : `batch ${opts.batchSize} × ${opts.blockSize} tokens`;
+  const epochsNote = perEpoch ? ` (${(opts.steps / perEpoch).toFixed(opts.steps % perEpoch === 0 ? 0 : 2)} epochs of ${int(perEpoch)} batches)` : '';
+  console.log(`training  ${int(opts.steps)} steps${epochsNote} · ${shape} · ${optimizer.constructor.name} lr ${opts.lr.toExponential(2)}${opts.weightDecay ? ` wd ${opts.weightDecay}` : ''} · ${describeSchedule(opts)}${opts.clip ? ` · clip ${opts.clip}` : ''} · seed ${opts.seed}`);
+  console.log(`output    ${out}  (config.json, log.jsonl, loss.svg, checkpoint-<step>/ every ${opts.saveEvery || '∞'} steps, last ${opts.keep || 'all'} kept)`);
+  console.log(`memory    ${humanBytes(process.memoryUsage().rss)} RSS after setup (${humanDuration((performance.now() - started) / 1000)})`);
+
+  fs.mkdirSync(out, { recursive: true });
+  writeFileAtomic(path.join(out, 'config.json'), `${JSON.stringify(opts, null, 2)}\n`);
+  const totalEpochs = epochBased ? (opts.epochs ?? Math.ceil(opts.steps / perEpoch!)) : undefined;
+  const bar = progress({ style: opts.task === 'mlm' ? 'mlm' : 'default', epochs: opts.task === 'mlm' ? undefined : totalEpochs, every: opts.logEvery || undefined });
+  const trainer = new Trainer({
+    model, optimizer, scheduler,
+    trainBatches: setup.trainBatches, lossFn: setup.lossFn, evaluate: setup.evaluate, throughput: setup.throughput,
+    clip: opts.clip, evalEvery: opts.evalEvery, saveEvery: opts.saveEvery, keep: opts.keep, outDir: out,
+    callbacks: [bar],
+    checkpointFiles: (dir) => {
+      if (setup.tokenizer) saveTokenizer(setup.tokenizer, dir);
+    },
+    checkpointState: () => ({ task: opts.task, ...(setup.labelNames ? { labelNames: setup.labelNames } : {}), options: opts }),
+  });
+  if (resumeDir) await trainer.resume(resumeDir, { weights: false });
+
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(130);
+    bar.log('interrupted: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)');
+    trainer.stop();
+  };
+  process.on('SIGINT', onSigint);
+  const fitStarted = performance.now();
+  const firstStep = trainer.step;
+  let result;
+  try {
+    result = await trainer.fit(opts.steps);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (result.stopped) {
+    const dir = trainer.save();
+    console.log(`stopped at step ${trainer.step}; saved ${dir}`);
+    console.log(`continue: npx tsgrad train --out ${out} --resume`);
+    return;
+  }
+  finish(opts, setup, trainer, (performance.now() - fitStarted) / 1000, trainer.step - firstStep);
+}
+
+function finish(opts: TrainOptions, setup: TaskSetup, trainer: Trainer<any>, seconds: number, stepsRun: number): void {
+  const out = opts.out;
+  const records = readLog(path.join(out, LOG_FILE));
+  const series = lossSeries(records);
+  fs.writeFileSync(path.join(out, 'loss.svg'), svgPlot(series, { title: `${opts.model} on ${opts.data}: loss` }));
+  console.log('');
+  console.log(asciiPlot(series));
+  const last = records.at(-1);
+  const val = [...records].reverse().find((r) => typeof r.val_loss === 'number');
+  const parts = [`done: ${int(trainer.step)} steps`];
+  if (stepsRun > 0) parts.push(`${int(stepsRun)} in this run, ${humanDuration(seconds)} (${(stepsRun / seconds).toFixed(2)} steps/s)`);
+  if (last) parts.push(`train loss ${last.loss.toFixed(4)}`);
+  if (val) parts.push(`val loss ${val.val_loss!.toFixed(4)}${trainer.bestValLoss !== null ? ` (best ${trainer.bestValLoss.toFixed(4)})` : ''}`);
+  parts.push(`peak RSS ${humanBytes(process.resourceUsage().maxRSS * 1024)}`);
+  console.log(parts.join(' · '));
+  if (setup.report) for (const line of setup.report()) console.log(line);
+  if (setup.sample) {
+    console.log(`sample (${opts.sampleTokens} tokens, temperature 0.8, top-k 200, seed ${opts.seed}):`);
+    console.log(setup.sample(setup.model).split('\n').map((l) => `  ${l}`).join('\n'));
+  }
+  const ckpt = listCheckpoints(out).at(-1);
+  console.log(`wrote ${path.join(out, 'loss.svg')}, ${path.join(out, LOG_FILE)}${ckpt ? `, ${ckpt.dir}` : ''}`);
+  console.log('next:');
+  const q = (s: string) => (/^[\w./-]+$/.test(s) ? s : JSON.stringify(s));
+  if (opts.task === 'lm') console.log(`  npx tsgrad generate --checkpoint ${q(out)} --prompt "The " --max-new-tokens 300`);
+  console.log(`  npx tsgrad eval --checkpoint ${q(out)}`);
+  if (opts.task === 'mlm') console.log(`  npx tsgrad train --model ${opts.model} --data spam --init ${q(out)}   (fine-tune a classifier on it, D22)`);
+  console.log(`  npx tsgrad train --out ${q(out)} --resume --steps ${opts.steps * 2}   (train on to step ${opts.steps * 2})`);
+}
