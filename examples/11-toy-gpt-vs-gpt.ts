@@ -156,7 +156,9 @@ section('6. Side by side');
   table(rows);
   const best = (rs: number[][]) => Math.min(...rs.map((x) => x[1]));
   console.log(`  final validation loss: toy ${num(toyRows[toyRows.length - 1][1], 4)}, GPT ${num(gptRows[gptRows.length - 1][1], 4)}; best: toy ${num(best(toyRows), 4)}, GPT ${num(best(gptRows), 4)}`);
-  console.log(`  both fit the training words better than the validation words: ${train.length} words are little, and both overfit after a few rounds.`);
+  const bestRound = (rs: number[][]) => rs.findIndex((x) => x[1] === best(rs)) + 1;
+  console.log(`  the toy's validation loss is lowest after epoch ${bestRound(toyRows)} of ${toyRows.length}, then it memorises the training bigrams (overfits);`);
+  console.log(`  the GPT's is lowest at round ${bestRound(gptRows)} of ${gptRows.length}. The document trains 10 epochs with no validation set at all.`);
 
   const nll = gptNll();
   const mean = (from: number, to: number) => {
@@ -165,6 +167,9 @@ section('6. Side by side');
     return s / c;
   };
   table([['words of context', '1', '2–4', '5–16', '17–32'], ['GPT validation loss', num(mean(0, 1), 4), num(mean(1, 4), 4), num(mean(4, 16), 4), num(mean(16, 32), 4)]]);
+  console.log(mean(16, 32) < mean(0, 1) - 0.05
+    ? '  the more words it has seen, the better it predicts: attention puts the context to use.'
+    : `  on ${train.length} words the GPT has not yet learnt to use long context (that takes far more text); what it can do is shown next.`);
 }
 
 section('7. Context: two passages that end in the same word');

@@ -1,4 +1,4 @@
-// Special functions the ops need: erf (for exact GELU) and the normal density.
+// Special functions the ops need: erf, to float64 precision (exact GELU in float64).
 
 /** erf to float64 precision: a positive series for |x| < 2.5, a continued fraction for erfc beyond. */
 export function erf(x: number): number {
@@ -20,17 +20,4 @@ export function erf(x: number): number {
   for (let n = 60; n >= 1; n--) frac = ax + n / 2 / frac;
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / frac;
   return Math.sign(x) * (1 - erfc);
-}
-
-/** Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, below float32's resolution and much faster. */
-export function erfFast(x: number): number {
-  const ax = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * ax);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-ax * ax);
-  return x < 0 ? -y : y;
-}
-
-/** φ(x) = e^{−x²/2} / √(2π), the standard normal density. */
-export function normalPdf(x: number): number {
-  return Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
 }

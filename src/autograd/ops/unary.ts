@@ -1,10 +1,13 @@
 // Elementwise functions of one tensor, each with its derivative written beside it.
-import type { Tensor } from '../../tensor/tensor.js';
 import { isFloat, toFloat } from '../../tensor/dtype.js';
 import { binary, unary, zipSame } from '../../tensor/kernels/js/elementwise.js';
 import { record } from '../engine.js';
 import { operands, type TensorLike } from './operands.js';
-import { erf, erfFast, normalPdf } from './special.js';
+import { erf } from './special.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { arrayFor } from '../../tensor/dtype.js';
+import { cast } from '../../tensor/kernels/js/elementwise.js';
+import { geluForward, geluBackward } from '../../tensor/kernels/js/gelu.js';
 
 const mulRaw = (x: Tensor, y: Tensor) => binary('mul', x, y);
 
@@ -60,31 +63,26 @@ export function relu(a: TensorLike): Tensor {
   return record(unary(x, (v) => (v > 0 ? v : 0)), 'relu', [x], (g) => [zipSame(g, x, (gv, xv) => (xv > 0 ? gv : 0))]);
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-
 export interface GeluOptions {
   approximate?: 'none' | 'tanh';
 }
 
-/** GELU: exact x·Φ(x) by default (PyTorch, BERT); 'tanh' is GPT-2's approximation. */
+/** GELU: exact x·Φ(x) by default (PyTorch, BERT); 'tanh' is GPT-2's approximation. Formulas in kernels/js/gelu.ts. */
 export function gelu(a: TensorLike, opts: GeluOptions = {}): Tensor {
-  const [x] = operands(a, 0);
+  const [x0] = operands(a, 0);
   const approximate = opts.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') throw new Error(`gelu: approximate must be 'none' or 'tanh' (got '${approximate}')`);
-  if (approximate === 'tanh') {
-    // y = ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³)
-    const y = floatUnary(x, (v) => 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))));
-    // dy/dx = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)
-    return record(y, 'gelu', [x], (g) => [zipSame(g, x, (gv, v) => {
-      const t = Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v));
-      return gv * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * v * v));
-    })]);
-  }
-  const erfFn = x.dtype === 'float64' ? erf : erfFast;
-  // y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2))
-  const y = floatUnary(x, (v) => 0.5 * v * (1 + erfFn(v / Math.SQRT2)));
-  // dy/dx = Φ(x) + x·φ(x)
-  return record(y, 'gelu', [x], (g) => [zipSame(g, x, (gv, v) => gv * (0.5 * (1 + erfFn(v / Math.SQRT2)) + v * normalPdf(v)))]);
+  const x = isFloat(x0.dtype) ? x0 : cast(x0, 'float32');
+  const tanhForm = approximate === 'tanh';
+  const preciseErf = x.dtype === 'float64' ? erf : null; // float32 uses a fast erf accurate to float32
+  const y = new Tensor(arrayFor(x.dtype, x.size), x.shape, x.dtype);
+  geluForward(x.data, y.data, tanhForm, preciseErf);
+  // y = x·Φ(x): dy/dx = Φ(x) + x·φ(x)
+  return record(y, 'gelu', [x0], (g) => {
+    const dx = new Tensor(arrayFor(x.dtype, x.size), x.shape, x.dtype);
+    geluBackward(x.data, g.data, dx.data, tanhForm, preciseErf);
+    return [dx];
+  });
 }
 
 /** clamp(min?, max?): either bound may be null; the gradient passes where min ≤ x ≤ max. */
