@@ -160,6 +160,7 @@ export async function trainCommand(flags: Flags): Promise<void> {
   const epochBased = opts.task !== 'lm' && perEpoch !== null;
   if (opts.steps === 0) opts.steps = Math.max(1, Math.ceil((opts.epochs ?? 1) * (perEpoch ?? 1)));
   if (opts.evalEvery === 0 && epochBased) opts.evalEvery = perEpoch!;
+  if (!resumeDir && !flags.given('warmup')) opts.warmup = Math.min(opts.warmup, Math.floor(opts.steps / 10)); // a short run warms up for a tenth of it
   const { model } = setup;
   const optimizer = buildOptimizer(model, opts);
   const scheduler = buildScheduler(optimizer, opts);
@@ -188,6 +189,7 @@ export async function trainCommand(flags: Flags): Promise<void> {
     checkpointState: () => ({ task: opts.task, ...(setup.labelNames ? { labelNames: setup.labelNames } : {}), options: opts }),
   });
   if (resumeDir) await trainer.resume(resumeDir, { weights: false });
+  if (trainer.step >= opts.steps) console.log(`the run is at step ${trainer.step}, --steps ${opts.steps}: nothing to train (give more --steps to go on)`);
 
   let interrupts = 0;
   const onSigint = () => {
@@ -205,8 +207,8 @@ export async function trainCommand(flags: Flags): Promise<void> {
     process.off('SIGINT', onSigint);
   }
   if (result.stopped) {
-    const dir = trainer.save();
-    console.log(`stopped at step ${trainer.step}; saved ${dir}`);
+    trainer.save();
+    console.log(`stopped at step ${trainer.step}`);
     console.log(`continue: npx tsgrad train --out ${out} --resume`);
     return;
   }

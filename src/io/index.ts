@@ -5,15 +5,15 @@ import fs from 'node:fs'; // the module object, called at run time, so tests can
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
-import { type Checkpoint, encode, readHeaderLength, parseHeader, buildTensors } from './safetensors.js';
+import { type Checkpoint, type StoreOptions, encode, readHeaderLength, parseHeader, buildTensors } from './safetensors.js';
 
-export { serialize, deserialize, MAX_HEADER_BYTES, type Checkpoint } from './safetensors.js';
+export { serialize, deserialize, MAX_HEADER_BYTES, type Checkpoint, type StoreOptions } from './safetensors.js';
 
-/** Write `stateDict` (and string `metadata`) to `path` as safetensors, atomically. */
-export function save(path: string, stateDict: Record<string, Tensor>, metadata?: Record<string, string>): void {
+/** Write `stateDict` (and string `metadata`) to `path` as safetensors, atomically; options.dtypes stores chosen int32 tensors as I8. */
+export function save(path: string, stateDict: Record<string, Tensor>, metadata?: Record<string, string>, options?: StoreOptions): void {
   checkPath('save', path);
   const where = `save: ${path}`;
-  atomicWrite(path, encode(stateDict, metadata, where), where);
+  atomicWrite(path, encode(stateDict, metadata, where, options), where);
 }
 
 /** The state dict in the safetensors file at `path` (what model.loadStateDict takes). */

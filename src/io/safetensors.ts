@@ -20,9 +20,10 @@ const READ: Record<string, { bytes: number; dtype: DType }> = {
   F16: { bytes: 2, dtype: 'float32' },
   BF16: { bytes: 2, dtype: 'float32' },
   I64: { bytes: 8, dtype: 'int32' }, // e.g. BERT's position_ids; every value must fit in int32
+  I8: { bytes: 1, dtype: 'int32' }, // e.g. int8-quantized weights (src/deploy), widened
 };
 /** Dtypes of the format that tsgrad cannot hold: named as such instead of "unknown". */
-const UNSUPPORTED = ['U8', 'I8', 'I16', 'U16', 'U32', 'U64', 'F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4'];
+const UNSUPPORTED = ['U8', 'I16', 'U16', 'U32', 'U64', 'F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4'];
 
 /** tsgrad dtype → file dtype, in Hugging Face's write order (larger alignment first). */
 const WRITE: Record<DType, { name: string; bytes: number; rank: number }> = {
@@ -31,6 +32,13 @@ const WRITE: Record<DType, { name: string; bytes: number; rank: number }> = {
   int32: { name: 'I32', bytes: 4, rank: 2 },
   bool: { name: 'BOOL', bytes: 1, rank: 3 },
 };
+const I8 = { name: 'I8', bytes: 1, rank: 3 };
+
+/** How tensors are stored when the file dtype is not their own. */
+export interface StoreOptions {
+  /** Tensor name → 'I8': an int32 tensor with values in [-128, 127] stored as int8 (read back as int32). */
+  dtypes?: Record<string, 'I8'>;
+}
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -60,18 +68,24 @@ export interface Checkpoint {
 // ---------------------------------------------------------------- writing
 
 /** The bytes of a safetensors file holding `tensors` (and string `metadata`), as Hugging Face writes them. */
-export function serialize(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
-  return encode(tensors, metadata, 'serialize');
+export function serialize(tensors: Record<string, Tensor>, metadata?: Record<string, string>, options?: StoreOptions): Uint8Array {
+  return encode(tensors, metadata, 'serialize', options);
 }
 
 /** serialize, with errors that start with `where` (e.g. "save: /x/model.safetensors"). */
-export function encode(tensors: Record<string, Tensor>, metadata: Record<string, string> | undefined, where: string): Uint8Array {
+export function encode(tensors: Record<string, Tensor>, metadata: Record<string, string> | undefined, where: string, options: StoreOptions = {}): Uint8Array {
   if (tensors === null || typeof tensors !== 'object') throw new Error(`${where}: the state dict must be an object of tensors, got ${typeof tensors}`);
+  const narrow = options.dtypes ?? {};
+  for (const [name, dtype] of Object.entries(narrow)) {
+    if (!Object.hasOwn(tensors, name)) throw new Error(`${where}: options.dtypes names '${name}', which is not among the tensors`);
+    if (dtype !== 'I8') throw new Error(`${where}: options.dtypes['${name}'] is ${JSON.stringify(dtype)}; only 'I8' is supported`);
+  }
   const items = Object.entries(tensors).map(([name, t]) => {
     if (name === '__metadata__') throw new Error(`${where}: '__metadata__' is reserved by the format and cannot name a tensor`);
     if (!(t instanceof Tensor)) throw new Error(`${where}: '${name}' is not a Tensor (got ${t === null ? 'null' : typeof t})`);
     if (LONE_SURROGATE.test(name)) throw new Error(`${where}: tensor name ${JSON.stringify(name)} is not valid Unicode (a lone surrogate), which other readers refuse`);
-    return { name, t, key: new TextEncoder().encode(name), info: WRITE[t.dtype] };
+    if (Object.hasOwn(narrow, name)) checkInt8(t, name, where);
+    return { name, t, key: new TextEncoder().encode(name), info: Object.hasOwn(narrow, name) ? I8 : WRITE[t.dtype] };
   });
   // Larger alignment first, then names by UTF-8 bytes: every tensor's data starts aligned to its element size.
   items.sort((a, b) => a.info.rank - b.info.rank || Buffer.compare(a.key, b.key));
@@ -102,10 +116,17 @@ export function encode(tensors: Record<string, Tensor>, metadata: Record<string,
   out.fill(0x20, 8 + json.length, 8 + headerLength);
   let at = 8 + headerLength;
   for (const { t, info } of items) {
-    writeLittleEndian(t.data, t.dtype, out, at);
+    if (info === I8) out.set(new Int8Array(t.data), at); // two's complement bytes, range checked above
+    else writeLittleEndian(t.data, t.dtype, out, at);
     at += t.size * info.bytes;
   }
   return out;
+}
+
+function checkInt8(t: Tensor, name: string, where: string): void {
+  if (t.dtype !== 'int32') throw new Error(`${where}: '${name}' is stored as I8 only from an int32 tensor (got ${t.dtype})`);
+  const i = t.data.findIndex((v) => v < -128 || v > 127);
+  if (i >= 0) throw new Error(`${where}: '${name}' holds ${t.data[i]} at index ${i}, outside the I8 range [-128, 127]`);
 }
 
 /** Set a key as an own property even when it is '__proto__'. */
@@ -259,6 +280,8 @@ function fromLittleEndian(raw: Uint8Array, e: TensorEntry, where: string): Typed
       for (let i = 0; i < n; i++) out[i] = convert(view.getUint16(2 * i, true));
       return out;
     }
+    case 'I8':
+      return Int32Array.from(new Int8Array(raw.buffer, raw.byteOffset, n));
     case 'I64': {
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {

@@ -164,13 +164,14 @@ export function writeCheckpoint(runDir: string, step: number, write: (tmpDir: st
 }
 
 /**
- * For tests of crash safety: with TSGRAD_PAUSE_IN_SAVE=<ms> in the environment, a checkpoint save
- * stops half-way (model and optimizer written, trainer_state.json not yet) for that long, after
- * printing a line to stderr, so a test can kill the process inside the save.
+ * For tests of crash safety: with TSGRAD_PAUSE_IN_SAVE=<ms> (every save) or <ms>@<step> (the save
+ * of that step) in the environment, a checkpoint save stops half-way (model and optimizer written,
+ * trainer_state.json not yet) for that long, after a line on stderr, so a test can kill it there.
  */
 export function pauseInsideSave(step: number): void {
-  const ms = Number(process.env.TSGRAD_PAUSE_IN_SAVE ?? 0);
-  if (!(ms > 0)) return;
+  const m = /^(\d+)(?:@(\d+))?$/.exec(process.env.TSGRAD_PAUSE_IN_SAVE ?? '');
+  if (!m || (m[2] !== undefined && Number(m[2]) !== step)) return;
+  const ms = Number(m[1]);
   process.stderr.write(`tsgrad: pausing ${ms} ms inside the save of checkpoint-${step} (TSGRAD_PAUSE_IN_SAVE)\n`);
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

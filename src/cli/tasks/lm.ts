@@ -52,9 +52,9 @@ export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<Tas
     const cfg = preset(opts.model) as GPTConfig;
     model = new GPT({ ...cfg, vocabSize: modelVocab(tokenizer, cfg.vocabSize, BASE_PRESETS.includes(opts.model)), nPositions: Math.max(cfg.nPositions, T) });
   }
-  const padded = model.config.vocabSize > tokenizer.vocabSize ? ` (model vocabulary padded to ${int(model.config.vocabSize)})` : '';
+  const padded = model.config.vocabSize > tokenizer.vocabSize ? `; model vocabulary padded to ${int(model.config.vocabSize)}` : '';
   const summary = [
-    `data      ${opts.data}: ${int(text.length)} characters → ${int(ids.length)} tokens (${describeTokenizer(tokenizer)}${padded})`,
+    `data      ${opts.data}: ${int(text.length)} characters → ${int(ids.length)} tokens (${describeTokenizer(tokenizer)})${padded}`,
     `split     train ${int(train.length)} · validation ${int(val.length)} tokens (the last ${opts.valFraction * 100}%)`,
   ];
   const evaluate = val.length > 0 && opts.evalBatches > 0 ? (m: Module) => {

@@ -86,7 +86,7 @@ export async function setupMlm(opts: TrainOptions, ctx: TaskContext): Promise<Ta
     });
   }
   const loader = new DataLoader(train, { batchSize: B, shuffle: true });
-  const padded = model.config.vocabSize > tokenizer.vocabSize ? ` (model vocabulary padded to ${int(model.config.vocabSize)})` : '';
+  const padded = model.config.vocabSize > tokenizer.vocabSize ? `; model vocabulary padded to ${int(model.config.vocabSize)}` : '';
   return {
     model, modelName: `BertForMaskedLM (${opts.init || ctx.resumeDir ? 'from checkpoint' : opts.model})`, tokenizer,
     trainBatches: epochBatches(loader),
@@ -98,7 +98,7 @@ export async function setupMlm(opts: TrainOptions, ctx: TaskContext): Promise<Ta
     } : undefined,
     throughput: { unit: 'tokens', count: (b) => b.inputIds.size },
     summary: [
-      `data      ${opts.data}: ${int(text.length)} characters → ${int(ids.length)} tokens (${describeTokenizer(tokenizer)}${padded})`,
+      `data      ${opts.data}: ${int(text.length)} characters → ${int(ids.length)} tokens (${describeTokenizer(tokenizer)})${padded}`,
       `split     ${int(blocks.shape[0])} blocks of ${T}: train ${int(train.length)} · validation ${int(val.length)}; 15% of tokens masked per batch`,
     ],
   };
