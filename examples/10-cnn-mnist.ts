@@ -105,7 +105,6 @@ const predict = (images: tg.Tensor) => {
   return predicted;
 };
 const accuracyOf = (predicted: tg.Tensor, labels: tg.Tensor) => predicted.eq(labels).to('float64').mean().item();
-const rows: (string | number)[][] = [['epoch', 'mean train loss', 'test accuracy', 'seconds']];
 console.log(`  before training: test accuracy ${num(accuracyOf(predict(test.images), test.labels), 4)} (chance is 0.1)`);
 for (let epoch = 1; epoch <= epochs; epoch++) {
   const start = Date.now();
@@ -121,11 +120,8 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
     batches++;
   }
   const accuracy = accuracyOf(predict(test.images), test.labels);
-  rows.push([`${epoch}/${epochs}`, num(sum / batches, 4), num(accuracy, 4), ((Date.now() - start) / 1000).toFixed(1)]);
-  console.log(`  epoch ${epoch}/${epochs}  loss ${num(sum / batches, 4)}  test accuracy ${num(accuracy, 4)}`);
+  console.log(`  epoch ${epoch}/${epochs}  loss ${num(sum / batches, 4)}  test accuracy ${num(accuracy, 4)}  (${((Date.now() - start) / 1000).toFixed(1)} s)`); // loss: the mean over the epoch's batches
 }
-console.log();
-table(rows);
 
 section(`4. On the ${nTest} test digits (never trained on)`);
 const predicted = predict(test.images);

@@ -6,7 +6,7 @@
 //   GPT   p(w_{t+1} | w_1 … w_t) through causal self-attention softmax(QKᵀ/√d + M)·V (D21) over up
 //         to 32 words, trained on the sequence loss −1/T Σ_t log p(w_{t+1} | w_≤t) (D12)
 // Run: npx tsx examples/11-toy-gpt-vs-gpt.ts [--words N] [--fast]
-//   the full run (20,000 words) takes about two minutes on 2 cores.
+//   the full run (20,000 words) takes two to three minutes on 2 cores.
 import * as tg from '../src/index.js';
 import { agreement, fast, maxAbsDiff, num, option, section, table } from './lib/lesson.js';
 

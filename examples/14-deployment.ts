@@ -12,7 +12,7 @@ import { MLP } from '../src/models/mlp.js';
 import { agreement, fast, maxAbsDiff, num, option, section, table } from './lib/lesson.js';
 
 const outDir = option('out', 'out');
-const [nTrain, nTest, epochs] = fast ? [2000, 500, 2] : [6000, 2000, 5];
+const [nTrain, nTest, epochs] = fast ? [2000, 500, 2] : [8000, 2000, 8];
 
 tg.manualSeed(14);
 

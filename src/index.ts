@@ -13,3 +13,4 @@ export * as models from './models/index.js';
 export * as data from './data/index.js';
 export * as viz from './viz/index.js';
 export { classificationReport, confusionMatrix, formatConfusion, type ClassificationReport } from './train/metrics.js';
+export * as train from './train/index.js';

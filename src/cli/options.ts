@@ -106,8 +106,8 @@ export function presetDefaults(model: string, task: Task): Defaults {
       return task === 'classify'
         ? { ...bert, ...classify, vocabSize: 30522, batchSize: 8, blockSize: 128, lr: 2e-5, steps: 100, evalEvery: 50, evalBatches: 0, saveEvery: 50 }
         : { ...bert, vocabSize: 30522, schedule: 'cosine', warmup: 10, batchSize: 8, blockSize: 128, lr: 1e-4, steps: 100, evalEvery: 50, evalBatches: 1, saveEvery: 50 };
-    case 'mlp': return { ...common, clip: 0, optimizer: 'adam', schedule: 'none', tokenizer: 'none', vocabSize: 0, batchSize: 64, blockSize: 0, lr: 1e-3, epochs: 2, evalBatches: 0, saveEvery: 500 };
-    case 'lenet5': return { ...common, clip: 0, optimizer: 'adam', schedule: 'none', tokenizer: 'none', vocabSize: 0, batchSize: 64, blockSize: 0, lr: 1e-3, epochs: 1, evalBatches: 0, saveEvery: 500 };
+    case 'mlp': return { ...common, clip: 0, optimizer: 'adam', schedule: 'none', tokenizer: 'none', vocabSize: 0, batchSize: 64, blockSize: 0, lr: 1e-3, epochs: 5, evalBatches: 0, saveEvery: 500 };
+    case 'lenet5': return { ...common, clip: 0, optimizer: 'adam', schedule: 'none', tokenizer: 'none', vocabSize: 0, batchSize: 64, blockSize: 0, lr: 1e-3, epochs: 3, evalBatches: 0, saveEvery: 500 };
   }
   throw new Error(`unknown model '${model}' (known: ${MODELS.join(', ')})`);
 }

@@ -6,6 +6,8 @@ import { MODELS } from './options.js';
 import { trainCommand } from './train.js';
 import { generateCommand, type GenerateFlags } from './generate.js';
 import { evalCommand, type EvalFlags } from './evaluate.js';
+import { registerQuantize } from './quantize.js';
+import { registerServe } from './serve.js';
 
 function version(): string {
   try {
@@ -40,7 +42,7 @@ export function buildProgram(): Command {
   program.exitOverride();
   program.configureOutput({ outputError: (str, write) => write(`tsgrad: ${oneLine(str.replace(/^error: /, ''))}\n`) });
 
-  const train = program.command('train')
+  program.command('train')
     .description('train a model (GPT, BERT, MLP, LeNet-5) on built-in or local data; checkpoints, resume, plots')
     .option('--model <preset>', 'model preset (default gpt-baby)')
     .option('--data <name|path>', 'dataset name or file (default per task: moby-dick, spam, mnist)')
@@ -75,7 +77,6 @@ export function buildProgram(): Command {
       const values = cmd.opts();
       await trainCommand({ values, given: (name) => cmd.getOptionValueSource(name) === 'cli' });
     });
-  void train;
 
   program.command('generate')
     .description('continue a prompt with a trained language model (or fill [MASK]s with an MLM)')
@@ -100,6 +101,8 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExamples:\n  $ tsgrad eval --checkpoint runs/gpt-baby-moby-dick\n  $ tsgrad eval --checkpoint runs/bert-tiny-spam --data my-labelled.tsv')
     .action(async (opts: EvalFlags) => evalCommand(opts));
 
+  registerQuantize(program);
+  registerServe(program);
   return program;
 }
 

@@ -169,7 +169,8 @@ export async function trainCommand(flags: Flags): Promise<void> {
   for (const line of setup.summary) console.log(line);
   console.log(`model     ${setup.modelName}: ${int(params)} parameters (${humanBytes(params * 4)} in float32)`);
   const shape = family === 'image' ? `batch ${opts.batchSize}` : `batch ${opts.batchSize} × ${opts.blockSize} tokens`;
-  const epochsNote = perEpoch ? ` (${(opts.steps / perEpoch).toFixed(opts.steps % perEpoch === 0 ? 0 : 2)} epochs of ${int(perEpoch)} batches)` : '';
+  const epochCount = perEpoch ? opts.steps / perEpoch : 0;
+  const epochsNote = perEpoch ? ` (${epochCount.toFixed(opts.steps % perEpoch === 0 ? 0 : 2)} epoch${epochCount === 1 ? '' : 's'} of ${int(perEpoch)} batches)` : '';
   console.log(`training  ${int(opts.steps)} steps${epochsNote} · ${shape} · ${optimizer.constructor.name} lr ${opts.lr.toExponential(2)}${opts.weightDecay ? ` wd ${opts.weightDecay}` : ''} · ${describeSchedule(opts)}${opts.clip ? ` · clip ${opts.clip}` : ''} · seed ${opts.seed}`);
   console.log(`output    ${out}  (config.json, log.jsonl, loss.svg, checkpoint-<step>/ every ${opts.saveEvery || '∞'} steps, last ${opts.keep || 'all'} kept)`);
   console.log(`memory    ${humanBytes(process.memoryUsage().rss)} RSS after setup (${humanDuration((performance.now() - started) / 1000)})`);
@@ -232,14 +233,14 @@ function finish(opts: TrainOptions, setup: TaskSetup, trainer: Trainer<any>, sec
   console.log(parts.join(' · '));
   if (setup.report) for (const line of setup.report()) console.log(line);
   if (setup.sample) {
-    console.log(`sample (${opts.sampleTokens} tokens, temperature 0.8, top-k 200, seed ${opts.seed}):`);
+    console.log(`sample (${JSON.stringify(setup.prompt)} + ${opts.sampleTokens} tokens, temperature 0.8, top-k 200, seed ${opts.seed}):`);
     console.log(setup.sample(setup.model).split('\n').map((l) => `  ${l}`).join('\n'));
   }
   const ckpt = listCheckpoints(out).at(-1);
   console.log(`wrote ${path.join(out, 'loss.svg')}, ${path.join(out, LOG_FILE)}${ckpt ? `, ${ckpt.dir}` : ''}`);
   console.log('next:');
   const q = (s: string) => (/^[\w./-]+$/.test(s) ? s : JSON.stringify(s));
-  if (opts.task === 'lm') console.log(`  npx tsgrad generate --checkpoint ${q(out)} --prompt "The " --max-new-tokens 300`);
+  if (opts.task === 'lm') console.log(`  npx tsgrad generate --checkpoint ${q(out)} --prompt ${JSON.stringify(setup.prompt ?? 'The ')} --max-new-tokens 300`);
   console.log(`  npx tsgrad eval --checkpoint ${q(out)}`);
   if (opts.task === 'mlm') console.log(`  npx tsgrad train --model ${opts.model} --data spam --init ${q(out)}   (fine-tune a classifier on it, D22)`);
   console.log(`  npx tsgrad train --out ${q(out)} --resume --steps ${opts.steps * 2}   (train on to step ${opts.steps * 2})`);

@@ -15,11 +15,13 @@
 // loadAnyCheckpoint reads either kind.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Tensor } from '../tensor/tensor.js';
 import type { TypedArray } from '../tensor/dtype.js';
 import { fmt, shapesEqual } from '../tensor/shape.js';
 import { getRngState, setRngState } from '../tensor/random.js';
 import * as io from '../io/index.js';
+import '../autograd/index.js'; // Tensor methods (detach, used by stateDict), whatever the importer loaded before
 import { Module } from '../nn/module.js';
 import { Linear } from '../nn/linear.js';
 import { Embedding } from '../nn/embedding.js';
@@ -160,7 +162,8 @@ function writeFolderAtomically(out: string, overwrite: boolean, fill: (dir: stri
   }
   const parent = path.dirname(path.resolve(out));
   fs.mkdirSync(parent, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(parent, `.tmp-${path.basename(out)}-`));
+  const tmp = path.join(parent, `.tmp-${path.basename(out)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(tmp);
   try {
     fill(tmp);
     if (fs.existsSync(out)) {

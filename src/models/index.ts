@@ -10,7 +10,9 @@ import {
 import { gptPresets, bertPresets } from './presets.js';
 import { fromPretrained, savePretrained, type Architecture, type FromPretrainedOptions } from './hf.js';
 
-// ---- small models (MLP, LeNet5) go here ----
+// ---- small models ----
+export { MLP, type MLPOptions, type Activation } from './mlp.js';
+export { LeNet5 } from './lenet.js';
 
 // ---- transformers --------------------------------------------------------------------------
 

@@ -86,7 +86,7 @@ describe('tg.train.Trainer', function () {
       return new Trainer({
         model, optimizer, scheduler: new CosineAnnealingLR(optimizer, { tMax: 24 }),
         trainBatches: epochBatches(new DataLoader(data, { batchSize: 6 })), // 7 batches per epoch: saves fall mid-epoch
-        evalBatches: () => lmBatches(ids, 8, 4, 2), evalEvery: 5, clip: 1, saveEvery: 10, outDir,
+        evalBatches: () => Array.from(lmBatches(ids, 8, 4, 2), ({ x, y }) => [x, y]), evalEvery: 5, clip: 1, saveEvery: 10, outDir,
         checkpointFiles: (dir) => saveTokenizer(tok, dir),
         callbacks: { onStepEnd: (r) => { if (r.step === crashAt) throw new Error('crash'); } },
       });

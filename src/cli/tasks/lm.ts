@@ -13,15 +13,16 @@ import type { Tokenizer } from '../../data/tokenizers/index.js';
 import { BASE_PRESETS, type TrainOptions } from '../options.js';
 import { buildTokenizer, checkVocab, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
 
-/** The prompt of the end-of-run sample: 'The ' when the tokenizer can write it, else the first validation token. */
-function samplePrompt(tokenizer: Tokenizer, fallback: number): number[] {
-  try {
-    const ids = tokenizer.encode('The ');
-    if (ids.length > 0) return ids;
-  } catch {
-    // a character tokenizer that never saw 'T'
+/** A prompt the tokenizer can encode: 'The ' for prose, 'An' for lists of names, else the first validation token. */
+export function defaultPrompt(tokenizer: Tokenizer, fallback: number): string {
+  for (const p of ['The ', 'An']) {
+    try {
+      if (tokenizer.encode(p).length > 0) return p;
+    } catch {
+      // a character tokenizer that never saw one of these characters
+    }
   }
-  return [fallback];
+  return tokenizer.decode([fallback]);
 }
 
 /** Generate n tokens after `prompt` (temperature 0.8, top-k 200, as nanoGPT's sample.py). */
@@ -66,7 +67,7 @@ export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<Tas
     const loss = sum / opts.evalBatches;
     return { val_loss: loss, val_perplexity: Math.exp(loss) };
   } : undefined;
-  const prompt = samplePrompt(tokenizer, val[0] ?? train[0]);
+  const prompt = defaultPrompt(tokenizer, val[0] ?? train[0]);
   return {
     model, modelName: `GPT (${opts.init || ctx.resumeDir ? 'from checkpoint' : opts.model})`, tokenizer,
     trainBatches: randomBatches(() => lmBatch(train, T, B)),
@@ -75,6 +76,7 @@ export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<Tas
     evaluate,
     throughput: { unit: 'tokens', count: (b) => b.x.size },
     summary,
-    sample: opts.sampleTokens > 0 ? (m) => sampleText(m as GPT, tokenizer, prompt, opts.sampleTokens, opts.seed) : undefined,
+    prompt,
+    sample: opts.sampleTokens > 0 ? (m) => sampleText(m as GPT, tokenizer, tokenizer.encode(prompt), opts.sampleTokens, opts.seed) : undefined,
   };
 }

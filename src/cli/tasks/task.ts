@@ -36,6 +36,8 @@ export interface TaskSetup<B = any> {
   summary: string[];
   /** More to print after the last evaluation (a confusion matrix). */
   report?: () => string[];
+  /** LM: a prompt the tokenizer can encode (for the sample and the hint to run `generate`). */
+  prompt?: string;
   /** A generated sample (LM), on its own seed. */
   sample?: (model: Module) => string;
 }

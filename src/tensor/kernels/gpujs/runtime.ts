@@ -113,16 +113,27 @@ export function ran(kernel: GpuKernel): void {
   lastKernel = kernel;
 }
 
+/** gpu.js's GL kernel classes all report mode 'gpu': they are named by class instead. */
+function targetOf(kernelClass: { mode?: string } | null | undefined): string | undefined {
+  const classes = lib as unknown as Record<string, unknown> | null;
+  if (kernelClass && classes) {
+    if (kernelClass === classes.WebGL2Kernel) return 'webgl2';
+    if (kernelClass === classes.WebGLKernel) return 'webgl';
+    if (kernelClass === classes.HeadlessGLKernel) return 'headlessgl';
+  }
+  return kernelClass?.mode;
+}
+
 /** 'webasm', 'headlessgl', 'webgl', 'webgl2', 'webgpu' or 'cpu'; 'unavailable' without gpu.js. */
 export function gpujsTarget(): string {
   if (lastKernel) {
-    const mode = lastKernel.kernel.constructor.mode;
+    const mode = targetOf(lastKernel.kernel.constructor);
     if (mode) return mode;
   }
   const runtime = gpuRuntime();
   if (!runtime) return 'unavailable';
   // Before any kernel ran: the backend class the GPU instance picked.
-  return runtime.gpu.Kernel?.mode ?? runtime.gpu.mode ?? 'unknown';
+  return targetOf(runtime.gpu.Kernel) ?? runtime.gpu.mode ?? 'unknown';
 }
 
 export interface GpujsCacheStats {
