@@ -17,16 +17,26 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 
 // ---------------------------------------------------------------- kernels
 
+let renderer: string | undefined;
+
 /** gpu.js on WebGL when this browser has it, else the js kernels (gpu.js's cpu mode would only be slower). */
 function chooseBackend(): void {
   const target = backendInfo().gpujsTarget; // loads gpu.js, which probes WebGL2, then WebGL
   setBackend(target === 'webgl2' || target === 'webgl' ? 'gpujs' : 'js');
 }
 
+/** The WebGL renderer's name where the browser tells it (e.g. a GPU's, or SwiftShader: software). */
+function webglRenderer(): string | null {
+  const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+  if (!gl) return null;
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  return String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+}
+
 function describeBackend(): string {
   const info = backendInfo();
   const target = info.gpujsTarget ?? 'unavailable';
-  if (info.chosen === 'gpujs') return `gpujs: gpu.js kernels on ${target}${target.startsWith('webgl') ? ' (the GPU, through WebGL)' : ''}`;
+  if (info.chosen === 'gpujs') return `gpujs: gpu.js kernels on ${target}${target.startsWith('webgl') ? ` (renderer: ${renderer ??= webglRenderer() ?? 'unknown'})` : ''}`;
   const gl = target.startsWith('webgl') ? `WebGL is available (gpu.js: ${target}); choose gpujs to use it` : `no WebGL here (gpu.js would run in its ${target} mode)`;
   return `${info.chosen}: ${info.chosen === 'auto' ? 'per call' : 'plain TypeScript loops'} · ${gl}`;
 }
@@ -218,13 +228,14 @@ function main(): void {
       const start = performance.now();
       do trainStep(run);
       while (performance.now() - start < 12);
+      redraw(); // only when something changed: on WebGL the boundary's forward pass is not free
     }
-    redraw();
     requestAnimationFrame(frame);
   }
 
   $('toggle').addEventListener('click', () => {
     running = !running;
+    state.running = running;
     $('toggle').textContent = running ? 'Pause' : 'Train';
   });
   $('step').addEventListener('click', () => state.train(1));

@@ -70,7 +70,7 @@ export async function quantizeCommand(f: QuantizeFlags): Promise<void> {
   console.log(`compare   ${bench.label}`);
   const a = score(float.model, bench), b = score(int8.model, bench);
   const row = (name: string, x: string, y: string, change = '') => console.log(`  ${name.padEnd(24)}${x.padStart(10)}${y.padStart(10)}  ${change}`);
-  const signed = (x: number, digits: number) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+  const signed = (x: number, digits: number) => `${x >= 0 ? '+' : ''}${x !== 0 && Math.abs(x) < 0.5 * 10 ** -digits ? x.toExponential(1) : x.toFixed(digits)}`;
   row('', 'float32', 'int8', 'change');
   row('loss', a.loss.toFixed(4), b.loss.toFixed(4), signed(b.loss - a.loss, 5));
   row(bench.accuracyName, pct(a.accuracy), pct(b.accuracy), `${signed((b.accuracy - a.accuracy) * 100, 2)} points`);

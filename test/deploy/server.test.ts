@@ -5,6 +5,8 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tg from '../../src/index.js';
 import { loadAnyCheckpoint } from '../../src/deploy/quantized.js';
@@ -17,20 +19,50 @@ import { gptCheckpoint, bertCheckpoint, tempDir, SPAM, HAM } from './fixtures.js
 interface Reply {
   status: number;
   body: any;
-  headers: Headers;
+  headers: http.IncomingHttpHeaders;
 }
 
-async function call(url: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+/**
+ * One request on a connection of its own (node:http, no agent): requests sent together really
+ * are concurrent, whatever a pooling client would do with them.
+ */
+function call(url: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
   const headers = init.body !== undefined ? { 'Content-Type': 'application/json', ...init.headers } : init.headers;
-  const res = await fetch(url, { method: init.method ?? (init.body !== undefined ? 'POST' : 'GET'), body: init.body, headers });
-  return { status: res.status, body: await res.json(), headers: res.headers };
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: init.method ?? (init.body !== undefined ? 'POST' : 'GET'), headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text), headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+/** POST `body` as JSON on an open socket (HTTP/1.1, Connection: close); the reply parsed. */
+function rawPost(socket: net.Socket, path: string, body: unknown): Promise<Reply> {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    let raw = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d) => (raw += d));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const [head, payload] = raw.split('\r\n\r\n');
+      const [statusLine, ...lines] = head.split('\r\n');
+      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      resolve({ status: Number(statusLine.split(' ')[1]), body: JSON.parse(payload), headers });
+    });
+    socket.write(`POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  });
 }
 
 const post = (url: string, body: unknown) => call(url, { body: JSON.stringify(body) });
 
 /** `tsgrad serve … --port 0 --quiet` as a child process, once it prints its address. */
 async function spawnServe(args: string[]): Promise<{ url: string; child: ChildProcessWithoutNullStreams; exited: Promise<number | null>; out: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args, '--port', '0', '--quiet'], { env: { ...process.env, NODE_OPTIONS: '' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args, '--port', '0'], { env: { ...process.env, NODE_OPTIONS: '' } });
   let out = '', err = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
@@ -147,18 +179,27 @@ describe('deploy: the inference server', function () {
   });
 
   it('a full queue answers 503 at once with Retry-After; the accepted requests still succeed', async () => {
-    // a server of its own process: in this one, the test's requests would reach it one by one
+    // a server of its own process, so that it is busy while this one sends
     const serve = await spawnServe(['--checkpoint', gptDir, '--max-queue', '1', '--max-new-tokens', '4000']);
     try {
-      const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => post(`${serve.url}/v1/generate`, { prompt: 'The whale', maxNewTokens: 400, seed: i })));
+      // six connections opened (and accepted) while the server is idle, so that the requests sent
+      // on them later arrive together; node accepts new connections one per turn of its loop
+      const { port } = new URL(serve.url);
+      const sockets = await Promise.all(Array.from({ length: 6 }, () => new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => resolve(socket));
+        socket.on('error', reject);
+      })));
+      await new Promise((r) => setTimeout(r, 200));
+      // a long request occupies the model; the six arrive meanwhile: one may wait, five are turned away
+      const long = post(`${serve.url}/v1/generate`, { prompt: 'The whale', maxNewTokens: 3000, seed: 0 });
+      await new Promise((r) => setTimeout(r, 300));
+      const replies = await Promise.all([long, ...sockets.map((socket, i) => rawPost(socket, '/v1/generate', { prompt: 'The sea', maxNewTokens: 10, seed: i }))]);
       const statuses = replies.map((r) => r.status);
-      console.log('      statuses', statuses.join(' '));
-      expect(statuses.every((s) => s === 200 || s === 503), String(statuses)).to.equal(true);
-      expect(statuses.filter((s) => s === 200).length).to.be.at.least(2);
-      const busy = replies.filter((r) => r.status === 503);
-      expect(busy.length, String(statuses)).to.be.at.least(1);
-      expect(busy[0].body.error).to.match(/busy: 1 requests are already waiting/);
-      expect(busy[0].headers.get('retry-after')).to.equal('1');
+      expect(statuses[0]).to.equal(200);
+      expect(statuses.slice().sort(), String(statuses)).to.deep.equal([200, 200, 503, 503, 503, 503, 503]);
+      const busy = replies.find((r) => r.status === 503)!;
+      expect(busy.body.error).to.match(/busy: 1 requests are already waiting/);
+      expect(busy.headers['retry-after']).to.equal('1');
     } finally {
       serve.child.kill('SIGTERM');
       expect(await serve.exited).to.equal(0);
@@ -213,7 +254,7 @@ describe('deploy: the inference server', function () {
     expect(serve.out()).to.match(/SIGTERM: no new requests/);
     expect(serve.out()).to.match(/stopped/);
     let refused = '';
-    await fetch(`${serve.url}/health`).catch((e: Error & { cause?: { code?: string } }) => (refused = e.cause?.code ?? e.message));
+    await call(`${serve.url}/health`).catch((e: NodeJS.ErrnoException) => (refused = e.code ?? e.message));
     expect(refused).to.equal('ECONNREFUSED');
   });
 });

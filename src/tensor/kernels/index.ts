@@ -21,17 +21,17 @@ export const thresholds = {
   wasmSoftmaxElements: 64,
 };
 
-function parseChoice(value: string | undefined): BackendChoice {
+function parseChoice(value: string | undefined, source: string): BackendChoice {
   if (value === undefined || value === '') return 'auto';
   if (value === 'auto' || value === 'js' || value === 'wasm' || value === 'gpujs') return value;
-  throw new Error(`TSGRAD_BACKEND: unknown backend '${value}' (expected js, wasm, gpujs or auto)`);
+  throw new Error(`${source}: unknown backend '${value}' (expected js, wasm, gpujs or auto)`);
 }
 
-let choice: BackendChoice = parseChoice(process.env.TSGRAD_BACKEND);
+let choice: BackendChoice = parseChoice(process.env.TSGRAD_BACKEND, 'TSGRAD_BACKEND');
 
 /** Force a kernel family for float32 work, or 'auto' to choose per call. */
 export function setBackend(name: BackendChoice): void {
-  const parsed = parseChoice(name);
+  const parsed = parseChoice(name, 'setBackend');
   if (parsed !== 'auto' && !families[parsed].available()) {
     throw new Error(`setBackend: backend '${parsed}' is not available on this machine`);
   }

@@ -1,0 +1,49 @@
+// Choosing each kernel family explicitly trains a tiny model to the same losses (float32 tolerance),
+// and the choice is reported by backendInfo().
+import { expect } from 'chai';
+import * as tg from '../../src/index.js';
+import { disposeGpujs } from '../../src/tensor/kernels/gpujs/index.js';
+
+function tinyRun(backend: tg.BackendChoice): number[] {
+  tg.setBackend(backend);
+  try {
+    tg.manualSeed(11);
+    const model = new tg.models.GPT({ vocabSize: 17, nPositions: 8, nEmbd: 16, nLayer: 1, nHead: 2, dropout: 0, tieWeights: false });
+    const optimizer = new tg.optim.Adam(model.parameters(), { lr: 1e-2 });
+    const idx = tg.randint(0, 17, [3, 8]), targets = tg.randint(0, 17, [3, 8]);
+    const losses: number[] = [];
+    for (let step = 0; step < 5; step++) {
+      optimizer.zeroGrad();
+      const { loss } = model.forward(idx, targets);
+      loss!.backward();
+      optimizer.step();
+      losses.push(loss!.item());
+    }
+    return losses;
+  } finally {
+    tg.setBackend('auto');
+  }
+}
+
+describe('backend choice', () => {
+  after(async () => disposeGpujs());
+
+  it('js, wasm, gpujs and auto give the same training losses on a tiny GPT', function () {
+    this.timeout(120_000);
+    const reference = tinyRun('js');
+    expect(reference[4]).to.be.below(reference[0]);
+    for (const backend of tg.backendInfo().available.filter((b) => b !== 'js').concat('auto' as never)) {
+      const losses = tinyRun(backend as tg.BackendChoice);
+      losses.forEach((l, i) => expect(l, `${backend} step ${i}`).to.be.closeTo(reference[i], 1e-4 * Math.max(1, reference[i])));
+    }
+  });
+
+  it('backendInfo reports the choice; setBackend refuses unknown names', () => {
+    tg.setBackend('js');
+    expect(tg.backendInfo().chosen).to.equal('js');
+    expect(tg.getBackend()).to.equal('js');
+    tg.setBackend('auto');
+    expect(tg.backendInfo().available).to.include('js');
+    expect(() => tg.setBackend('cuda' as never)).to.throw("setBackend: unknown backend 'cuda' (expected js, wasm, gpujs or auto)");
+  });
+});
