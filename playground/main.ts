@@ -180,6 +180,8 @@ interface PlaygroundState {
   losses: number[];
   accuracy: number;
   step: number;
+  /** Recent milliseconds per training step (moving average). */
+  msPerStep: number;
   running: boolean;
   backprop: { frames: number; at: number; matchesEngine: boolean } | null;
   /** Train n steps at once (for the test), then redraw. */
@@ -203,7 +205,7 @@ function main(): void {
   const boundary = $<HTMLCanvasElement>('boundary'), lossCanvas = $<HTMLCanvasElement>('loss');
 
   const state: PlaygroundState = {
-    ready: false, backend: null, backendText: '', losses: run.losses, accuracy: 0, step: 0, running, backprop: null, errors: [],
+    ready: false, backend: null, backendText: '', losses: run.losses, accuracy: 0, step: 0, msPerStep: 0, running, backprop: null, errors: [],
     train(n: number) {
       for (let i = 0; i < n; i++) trainStep(run);
       redraw();
@@ -220,7 +222,7 @@ function main(): void {
     state.backend = backendInfo();
     state.backendText = describeBackend();
     $('backend-info').textContent = state.backendText;
-    Object.assign(state, { losses: run.losses, accuracy: run.accuracy, step: run.step, running });
+    Object.assign(state, { losses: run.losses, accuracy: run.accuracy, step: run.step, msPerStep: run.msPerStep, running });
   }
 
   function frame(): void {

@@ -47,7 +47,9 @@ export async function serveCommand(f: ServeFlags): Promise<void> {
   const ck = await loadAnyCheckpoint(f.checkpoint);
   const log = f.quiet ? undefined : (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   const app = createInferenceServer(ck, { maxQueue: f.maxQueue !== undefined ? nonNegativeInt('max-queue', f.maxQueue) : undefined, limits, log });
-  const { url } = await app.listen(port, f.host ?? '127.0.0.1');
+  const host = f.host ?? '127.0.0.1';
+  const { url } = await app.listen(port, host);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) process.stdout.write(`note: bound to ${host}: anyone who can reach this machine on port ${new URL(url).port} can use the model (there is no authentication)\n`);
   const kind = ck.quantization ? 'int8' : 'float32';
   const route = ck.task === 'lm' ? 'POST /v1/generate' : 'POST /v1/classify';
   // the tests read this line for the port: keep its shape

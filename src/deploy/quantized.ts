@@ -212,8 +212,7 @@ export function quantizeCheckpoint(ck: LoadedCheckpoint, out: string, { embeddin
   };
   writeFolderAtomically(out, overwrite, (dir) => {
     io.save(path.join(dir, MODEL_FILE), tensors, { format: 'pt', quantization: QUANT_METHOD }, { dtypes });
-    const { torch_dtype: _unused, ...rest } = sourceConfig;
-    io.writeFileAtomic(path.join(dir, MODEL_CONFIG_FILE), `${JSON.stringify({ ...rest, quantization_config: quantization }, null, 2)}\n`);
+    io.writeFileAtomic(path.join(dir, MODEL_CONFIG_FILE), `${JSON.stringify({ ...sourceConfig, quantization_config: quantization }, null, 2)}\n`);
     for (const file of [TOKENIZER_FILE, TRAINER_STATE_FILE]) {
       if (fs.existsSync(path.join(ck.dir, file))) io.writeFileAtomic(path.join(dir, file), fs.readFileSync(path.join(ck.dir, file)));
     }

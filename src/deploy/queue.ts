@@ -14,7 +14,6 @@ interface Job<T> {
   resolve: (value: T) => void;
   reject: (error: unknown) => void;
   cancelled: () => boolean;
-  enqueuedAt: number;
 }
 
 export interface JobTiming {
@@ -57,7 +56,7 @@ export class WorkQueue {
           const value = run();
           return { value, timing: { queueMs: start - enqueuedAt, runMs: performance.now() - start } };
         },
-        resolve, reject, cancelled, enqueuedAt,
+        resolve, reject, cancelled,
       });
       this.#schedule();
     });

@@ -28,7 +28,14 @@ export function asciiPlot(series: Series[], { width = 60, height = 12 } = {}): s
   const first = Math.min(...present.map((s) => s.points[0][0]));
   const last = Math.max(...present.map((s) => s.points[s.points.length - 1][0]));
   const colors = [asciichart.blue, asciichart.red, asciichart.green, asciichart.magenta];
-  const chart = asciichart.plot(present.map((s) => resample(s.points, width, first, last)), {
+  // asciichart cannot leave a gap, so a series that starts late (validation, evaluated every K
+  // steps) follows the first series until its first point instead of a flat line at a value it did not have
+  const columns = present.map((s) => resample(s.points, width, first, last));
+  for (let i = 1; i < present.length; i++) {
+    const start = present[i].points[0][0];
+    for (let c = 0; c < width && first + ((last - first) * c) / Math.max(1, width - 1) < start; c++) columns[i][c] = columns[0][c];
+  }
+  const chart = asciichart.plot(columns, {
     height,
     colors: process.stdout.isTTY ? colors.slice(0, present.length) : undefined,
     format: (v: number) => v.toFixed(3).padStart(8),

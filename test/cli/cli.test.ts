@@ -219,6 +219,18 @@ describe('tsgrad CLI (spawned)', function () {
     expect(ev.stdout).to.match(/macro avg/);
   });
 
+  it('image: an MLP on MNIST with seeded shifts, then eval on the held-out digits', async () => {
+    const out = path.join(work, 'mlp');
+    const r = await tsgrad('train', '--model', 'mlp', '--steps', '12', '--augment', '1', '--out', out);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/task image/);
+    expect(r.stdout).to.match(/random shifts of up to 1 px/);
+    expect(r.stdout).to.match(/eval @ step 12: val_loss [\d.]+, val_accuracy/);
+    const ev = await tsgrad('eval', '--checkpoint', out);
+    expect(ev.code, ev.stderr).to.equal(0);
+    expect(ev.stdout).to.match(/2,000 held-out digits[\s\S]*macro avg[\s\S]*confusion matrix/);
+  });
+
   it('errors are one line on stderr with exit code ≠ 0, and a stack only with --verbose', async () => {
     const [malformed, missing, preset, flag, verbose] = await Promise.all([
       tsgrad('train', '--model', 'bert-tiny', '--data', badTsv, '--out', path.join(work, 'e1')),

@@ -1,7 +1,8 @@
 // The browser playground in a real headless browser: Debian's chromium driven by puppeteer-core
 // (no browser download). The page loads without console errors, training lowers the loss, the
 // step-by-step backward pass ends with the engine's gradients, and a screenshot is written to
-// test-output/playground.png. Skipped, with a message, where chromium is not installed.
+// test-output/playground.png. Skipped, with a message, where chromium is not installed (unless
+// TSGRAD_REQUIRE_BROWSER=1); CHROMIUM_PATH points at another binary.
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -35,6 +36,8 @@ describe('deploy: the browser playground (headless chromium)', function () {
 
   before(async function () {
     if (!fs.existsSync(CHROMIUM)) {
+      // CI sets TSGRAD_REQUIRE_BROWSER=1 after installing chromium, so that a failed install fails
+      if (process.env.TSGRAD_REQUIRE_BROWSER === '1') throw new Error(`no chromium at ${CHROMIUM}, and TSGRAD_REQUIRE_BROWSER=1`);
       console.log(`      skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
       this.skip();
     }

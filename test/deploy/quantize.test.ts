@@ -11,6 +11,8 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import * as io from '../../src/io/index.js';
 import { GPT, BertForSequenceClassification } from '../../src/models/index.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { saveModel } from '../../src/train/model-files.js';
+import { MLP } from '../../src/models/mlp.js';
 import { quantizeRows, dequantizeRows } from '../../src/deploy/int8.js';
 import { quantizeCheckpoint, loadQuantized, loadAnyCheckpoint, isQuantized } from '../../src/deploy/quantized.js';
 import { classify } from '../../src/deploy/inference.js';
@@ -156,6 +158,21 @@ describe('deploy: quantized checkpoints', function () {
         expect(Math.abs(g.score - expected[i].score)).to.be.below(0.01);
       });
     }
+  });
+
+  it('an MLP (image task) too: the same predictions', async () => {
+    tg.manualSeed(3);
+    const mlp = new MLP([784, 32, 10], { activation: 'tanh' });
+    const dir = path.join(work, 'mlp');
+    saveModel(mlp, dir);
+    const float = await loadCheckpoint(dir);
+    quantizeCheckpoint(float, path.join(work, 'mlp-int8'));
+    const int8 = await loadQuantized(path.join(work, 'mlp-int8'));
+    expect(int8.task).to.equal('image');
+    const x = tg.randn([16, 784]);
+    const a = tg.noGrad(() => (float.model as MLP).forward(x).logits), b = tg.noGrad(() => (int8.model as MLP).forward(x).logits);
+    expect(Array.from(b.argmax(1).data)).to.deep.equal(Array.from(a.argmax(1).data));
+    expect(maxAbsDiff(a.data, b.data)).to.be.below(0.05);
   });
 
   it('the generic loader refuses a quantized folder loudly; loadAnyCheckpoint reads both kinds', async () => {

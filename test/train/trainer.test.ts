@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { manualSeed, getRngState, randn, tensor } from '../../src/index.js';
 import { Linear, Sequential, ReLU } from '../../src/nn/index.js';
 import * as F from '../../src/nn/functional.js';
@@ -128,6 +129,16 @@ describe('tg.train.Trainer', function () {
     expect(fs.existsSync(path.join(run, '.tmp-checkpoint-10'))).to.equal(false);
     const image = await loadCheckpoint(run).catch((e: Error) => e.message);
     expect(image).to.match(/describes 'Linear', which tsgrad cannot rebuild/); // weights load into a script's own instance instead
+  });
+
+  it('examples/08-train-script.ts (a user\'s own script) trains, checkpoints and samples in seconds', () => {
+    const out = tmp();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'examples/08-train-script.ts', '--fast', '--out', out], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    expect(r.status, r.stderr).to.equal(0);
+    const [, first, last] = /loss ([\d.]+) → ([\d.]+)/.exec(r.stdout)!.map(Number);
+    expect(last).to.be.below(first - 1);
+    expect(r.stdout).to.match(/sampled names: \w+/);
+    expect(listCheckpoints(out).map((c) => c.step)).to.deep.equal([60]);
   });
 
   it('renders the loss curves as SVG from a run log', () => {
