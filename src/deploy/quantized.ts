@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Tensor } from '../tensor/tensor.js';
-import type { TypedArray } from '../tensor/dtype.js';
+import { isFloat, type TypedArray } from '../tensor/dtype.js';
 import { fmt, shapesEqual } from '../tensor/shape.js';
 import { getRngState, setRngState } from '../tensor/random.js';
 import * as io from '../io/index.js';
@@ -194,7 +194,7 @@ export function quantizeCheckpoint(ck: LoadedCheckpoint, out: string, { embeddin
   for (const { name, tensor } of uniqueState(ck.model)) {
     if (!chosen.has(tensor.data)) {
       tensors[name] = tensor;
-      if (tensor.dtype === 'float32' || tensor.dtype === 'float64') floatParameters += tensor.size;
+      if (isFloat(tensor.dtype)) floatParameters += tensor.size;
       continue;
     }
     const [rows] = tensor.shape, cols = tensor.size / rows; // rows = output channels ([out, in], or one row per token)
@@ -258,7 +258,8 @@ export async function loadQuantized(dir: string): Promise<LoadedQuantized> {
       continue;
     }
     if (!quantized.has(name)) {
-      tensor.data.set(stored.data);
+      if (isFloat(tensor.dtype) !== isFloat(stored.dtype)) problems.push(`'${name}' is ${stored.dtype} in the file, ${tensor.dtype} in the model (int8 codes not listed in quantization_config.weights?)`);
+      else tensor.data.set(stored.data);
       continue;
     }
     const scale = file[name + SCALE_SUFFIX];

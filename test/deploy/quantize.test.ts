@@ -204,6 +204,12 @@ describe('deploy: quantized checkpoints', function () {
     await loadQuantized(broken).catch((e: Error) => (message = e.message));
     expect(message).to.match(/'transformer.h.0.attn.c_attn.weight' is missing/);
 
+    const config = JSON.parse(fs.readFileSync(path.join(broken, 'config.json'), 'utf8'));
+    config.quantization_config.weights = config.quantization_config.weights.filter((w: string) => w !== 'lm_head.weight');
+    fs.writeFileSync(path.join(broken, 'config.json'), JSON.stringify(config));
+    await loadQuantized(broken).catch((e: Error) => (message = e.message));
+    expect(message).to.match(/'lm_head.weight' is int32 in the file, float32 in the model/);
+
     const float = await loadCheckpoint(gptDir);
     expect(() => quantizeCheckpoint(float, out)).to.throw(/exists; choose another --out or pass --overwrite/);
     expect(() => quantizeCheckpoint(float, out, { overwrite: true })).not.to.throw();
