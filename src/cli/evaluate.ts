@@ -8,7 +8,8 @@ import { loadText, loadClassification } from '../data/datasets.js';
 import { gatherRows, splitTokens, SequenceDataset } from '../data/loader.js';
 import { loadMnist } from '../data/mnist.js';
 import type { WordPieceTokenizer } from '../data/tokenizers/index.js';
-import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
+import type { LoadedCheckpoint } from '../train/checkpoint.js';
+import { loadAnyCheckpoint } from '../deploy/quantized.js';
 import { withSeed } from '../train/trainer.js';
 import type { TrainOptions } from './options.js';
 import { nonNegativeInt, positiveInt } from './options.js';
@@ -43,7 +44,7 @@ function sourceOf(f: EvalFlags, ck: LoadedCheckpoint): Source {
 }
 
 export async function evalCommand(f: EvalFlags): Promise<void> {
-  const ck = await loadCheckpoint(f.checkpoint);
+  const ck = await loadAnyCheckpoint(f.checkpoint); // float or int8 (tsgrad quantize) checkpoints
   const opts = (ck.state?.options ?? {}) as Partial<TrainOptions>;
   const batchSize = f.batchSize !== undefined ? positiveInt('batch-size', f.batchSize) : opts.batchSize ?? 16;
   const maxBatches = f.maxBatches !== undefined ? positiveInt('max-batches', f.maxBatches) : 100;

@@ -113,6 +113,9 @@ export function createInferenceServer(ck: LoadedQuantized, opts: ServerOptions =
   };
   let closing = false;
   let closed: Promise<void> | null = null;
+  /** While shutting down, every answer closes its connection, so that none lingers idle. */
+  const reply = (res: http.ServerResponse, status: number, body: Json, headers: Record<string, string> = {}) =>
+    send(res, status, body, closing ? { ...headers, Connection: 'close' } : headers);
 
   /** cancelled(): the client has gone, so a queued job for it is dropped. */
   async function route(req: http.IncomingMessage, res: http.ServerResponse, cancelled: () => boolean): Promise<void> {
@@ -120,12 +123,12 @@ export function createInferenceServer(ck: LoadedQuantized, opts: ServerOptions =
     const method = ROUTES[pathname];
     if (!method) throw new HttpError(404, `no route ${pathname} (routes: ${Object.entries(ROUTES).map(([p, m]) => `${m} ${p}`).join(', ')})`);
     if (req.method !== method) throw new HttpError(405, `${pathname} accepts ${method}, not ${req.method}`, { Allow: method });
-    if (closing) throw new HttpError(503, 'the server is shutting down', { Connection: 'close' });
-    if (pathname === '/health') return send(res, 200, { status: 'ok', task, queue: { waiting: queue.waiting, busy: queue.busy, max: queue.maxWaiting } });
-    if (pathname === '/v1/model') return send(res, 200, info);
+    if (closing) throw new HttpError(503, 'the server is shutting down');
+    if (pathname === '/health') return reply(res, 200, { status: 'ok', task, queue: { waiting: queue.waiting, busy: queue.busy, max: queue.maxWaiting } });
+    if (pathname === '/v1/model') return reply(res, 200, info);
 
     if (pathname === '/v1/generate') {
-      if (!(model instanceof GPT)) throw new HttpError(404, `this server holds a ${task} model; POST /v1/classify`);
+      if (!(model instanceof GPT)) throw new HttpError(404, 'this server has a text classifier: POST /v1/classify');
       const p = parseGenerate(await readJson(req, limits.maxBodyBytes), limits, model.config.vocabSize);
       try {
         encodePrompt(tokenizer!, p.prompt); // a prompt the tokenizer cannot write is the client's error, found before queueing
@@ -134,13 +137,13 @@ export function createInferenceServer(ck: LoadedQuantized, opts: ServerOptions =
       }
       const seed = p.seed ?? randomInt(0, 2 ** 32);
       const { value, timing } = await queue.push(() => generate(model, tokenizer!, { ...p, seed }), cancelled);
-      return send(res, 200, { ...value, seed, maxNewTokens: p.maxNewTokens, temperature: p.temperature, topK: p.topK, timing: round(timing) });
+      return reply(res, 200, { ...value, seed, maxNewTokens: p.maxNewTokens, temperature: p.temperature, topK: p.topK, timing: round(timing) });
     }
-    if (!(model instanceof BertForSequenceClassification)) throw new HttpError(404, `this server holds a ${task} model; POST /v1/generate`);
+    if (!(model instanceof BertForSequenceClassification)) throw new HttpError(404, 'this server has a language model: POST /v1/generate');
     const { texts } = parseClassify(await readJson(req, limits.maxBodyBytes), limits);
     const labels = ck.labelNames ?? Array.from({ length: model.numLabels }, (_, i) => String(i));
     const { value, timing } = await queue.push(() => classify(model, tokenizer as WordPieceTokenizer, labels, texts, maxLength), cancelled);
-    return send(res, 200, { results: value, timing: round(timing) });
+    return reply(res, 200, { results: value, timing: round(timing) });
   }
 
   const server = http.createServer((req, res) => {
@@ -151,11 +154,11 @@ export function createInferenceServer(ck: LoadedQuantized, opts: ServerOptions =
       opts.log?.(`${req.method} ${req.url} ${clientGone ? 'client gone' : res.statusCode} ${(performance.now() - t0).toFixed(1)}ms`);
     });
     route(req, res, () => clientGone).catch((e: unknown) => {
-      if (e instanceof HttpError) return send(res, e.status, { error: e.message }, e.headers);
-      if (e instanceof QueueFullError) return send(res, 503, { error: e.message }, { 'Retry-After': '1' });
+      if (e instanceof HttpError) return reply(res, e.status, { error: e.message }, e.headers);
+      if (e instanceof QueueFullError) return reply(res, 503, { error: e.message }, { 'Retry-After': '1' });
       if (clientGone) return; // nobody to answer
       opts.log?.(`error: ${(e as Error)?.stack ?? String(e)}`);
-      send(res, 500, { error: `internal error: ${(e as Error)?.message ?? String(e)}` });
+      reply(res, 500, { error: `internal error: ${(e as Error)?.message ?? String(e)}` });
     });
   });
   server.requestTimeout = 30_000; // a client must send its whole request within 30 s

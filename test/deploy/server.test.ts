@@ -9,8 +9,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tg from '../../src/index.js';
-import { loadAnyCheckpoint } from '../../src/deploy/quantized.js';
-import { quantizeCheckpoint } from '../../src/deploy/quantized.js';
+import { loadAnyCheckpoint, quantizeCheckpoint } from '../../src/deploy/quantized.js';
 import { createInferenceServer, type InferenceServer } from '../../src/deploy/server.js';
 import { WorkQueue, QueueFullError } from '../../src/deploy/queue.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
@@ -146,7 +145,7 @@ describe('deploy: the inference server', function () {
       ['wrong content type', call(`${url}/v1/generate`, { body: '{"prompt":"The"}', headers: { 'Content-Type': 'text/plain' } }), 415, /Content-Type must be application\/json/],
       ['wrong method', call(`${url}/v1/generate`), 405, /accepts POST, not GET/],
       ['unknown route', call(`${url}/v2/anything`), 404, /no route \/v2\/anything/],
-      ['classify on an lm server', post(`${url}/v1/classify`, { texts: ['hi'] }), 404, /holds a lm model; POST \/v1\/generate/],
+      ['classify on an lm server', post(`${url}/v1/classify`, { texts: ['hi'] }), 404, /has a language model: POST \/v1\/generate/],
     ];
     const good = Array.from({ length: 8 }, (_, i) => post(`${url}/v1/generate`, { prompt: 'The sea', maxNewTokens: 4, seed: i }));
     for (const [what, reply, status, message] of bad) {
