@@ -8,18 +8,8 @@ import { loadWasm, memoryF32, wasmModule, type SimdFlavour, type WasmModule } fr
 import { matmulOn } from '../../src/tensor/kernels/wasm/matmul.js';
 import { softmaxBackwardOn, softmaxOn } from '../../src/tensor/kernels/wasm/softmax.js';
 
-/** Deterministic uniform values in [lo, hi) (xorshift32), so a failing case can be replayed. */
-function randomArray(length: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(length);
-  let s = (seed | 0) || 1;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = lo + ((s >>> 0) / 2 ** 32) * (hi - lo);
-  }
-  return out;
-}
+// deterministic uniform values (xorshift32) shared with the bench, so a failing case can be replayed
+import { randomArray } from '../../bench/harness.js';
 
 interface Case {
   batch: number; m: number; n: number; k: number;
