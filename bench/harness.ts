@@ -59,6 +59,11 @@ export function timeIt(fn: () => void, quick: boolean): Timing {
   }
   const perCall = (performance.now() - warmStart) / calls;
   const runs = Math.min(quick ? 10 : 50, Math.max(quick ? 3 : 7, Math.round((quick ? 300 : 2000) / perCall)));
+  return timeRuns(fn, runs);
+}
+
+/** Time `runs` calls of fn, one each, and return their median and minimum. */
+export function timeRuns(fn: () => void, runs: number): Timing {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();

@@ -1,7 +1,7 @@
 // Shared by the model workloads (W3–W7): one timed training step = zero grads, forward, backward,
 // update, run through the same timing as the kernel workloads.
 import * as tg from '../src/index.js';
-import { line, timeIt, type BenchContext, type Timing } from './harness.js';
+import { line, timeIt, timeRuns, type BenchContext, type Timing } from './harness.js';
 
 export interface StepSetup {
   /** Returns the loss of one forward pass on the fixed batch. */
@@ -36,12 +36,5 @@ export function emitStep(
 /** For steps of seconds: one warm-up, then `runs` timed steps. */
 function timeSlow(step: () => void, runs: number): Timing {
   step();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    step();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return { median_ms: times[times.length >> 1], min_ms: times[0], runs };
+  return timeRuns(step, runs);
 }

@@ -225,7 +225,7 @@ function pickToken(logits: ArrayLike<number>, temperature: number, topK: number 
   for (let j = 1; j < V; j++) if (logits[j] > logits[best]) best = j;
   if (greedy) return best;
   let cutoff = -Infinity;
-  if (topK !== null && topK < V) cutoff = [...Array.from(logits)].sort((a, b) => b - a)[topK - 1]; // the k-th largest
+  if (topK !== null && topK < V) cutoff = Array.from(logits).sort((a, b) => b - a)[topK - 1]; // the k-th largest
   const weights = new Float64Array(V);
   let total = 0;
   for (let j = 0; j < V; j++) {

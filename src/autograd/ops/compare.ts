@@ -1,10 +1,10 @@
 // Comparisons (no gradient: they return bool masks), where, maximum and minimum.
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 import { binary, unary, zipSame } from '../../tensor/kernels/js/elementwise.js';
 import { expandRaw } from '../../tensor/kernels/js/layout.js';
 import { sumTo } from '../../tensor/kernels/js/reduce.js';
 import { broadcastShapes } from '../../tensor/shape.js';
-import { promoteTypes } from '../../tensor/dtype.js';
+import { arrayFor, promoteTypes } from '../../tensor/dtype.js';
 import { record } from '../engine.js';
 import { asTensor, operands, type TensorLike } from './operands.js';
 
@@ -22,8 +22,8 @@ export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tens
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
   const c = expandRaw(cond, shape), xe = expandRaw(x, shape), ye = expandRaw(y, shape);
   const dtype = promoteTypes(x.dtype, y.dtype);
-  const out = zipSame(c, xe, (cv, xv) => xv, dtype);
-  for (let i = 0; i < out.size; i++) if (c.data[i] === 0) out.data[i] = ye.data[i];
+  const out = new Tensor(arrayFor(dtype, c.size), shape, dtype);
+  for (let i = 0; i < out.size; i++) out.data[i] = c.data[i] !== 0 ? xe.data[i] : ye.data[i];
   return record(out, 'where', [x, y], (g) => [
     x.requiresGrad ? sumTo(zipSame(g, c, (gv, cv) => (cv !== 0 ? gv : 0)), x.shape) : null,
     y.requiresGrad ? sumTo(zipSame(g, c, (gv, cv) => (cv !== 0 ? 0 : gv)), y.shape) : null,

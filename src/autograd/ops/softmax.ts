@@ -11,12 +11,13 @@ import { normalizeDim } from '../../tensor/shape.js';
 import { record } from '../engine.js';
 import { operands, type TensorLike } from './operands.js';
 
-/** Run f on x with dim moved last, and move it back. */
-function alongDim(x: Tensor, dim: number, f: (t: Tensor) => Tensor): Tensor {
-  if (dim === x.ndim - 1 || x.ndim === 0) return f(x);
-  const order = x.shape.map((_, i) => i).filter((i) => i !== dim).concat(dim);
+/** Run f on tensors of one shape with dim moved last, and move the result back. */
+function alongDim(dim: number, tensors: Tensor[], f: (...moved: Tensor[]) => Tensor): Tensor {
+  const ndim = tensors[0].ndim;
+  if (dim === ndim - 1 || ndim === 0) return f(...tensors);
+  const order = tensors[0].shape.map((_, i) => i).filter((i) => i !== dim).concat(dim);
   const inverse = order.map((_, i) => order.indexOf(i));
-  return permuteRaw(f(permuteRaw(x, order)), inverse);
+  return permuteRaw(f(...tensors.map((t) => permuteRaw(t, order))), inverse);
 }
 
 function floatInput(op: string, a: TensorLike, dim: number): [Tensor, number] {
@@ -28,17 +29,9 @@ function floatInput(op: string, a: TensorLike, dim: number): [Tensor, number] {
 export function softmax(a: TensorLike, dim = -1): Tensor {
   const [x, d] = floatInput('softmax', a, dim);
   const scalar = x.ndim === 0;
-  const y = scalar ? new Tensor(arrayFor(x.dtype, 1).fill(1), [], x.dtype) : alongDim(x, d, softmaxRaw);
+  const y = scalar ? new Tensor(arrayFor(x.dtype, 1).fill(1), [], x.dtype) : alongDim(d, [x], softmaxRaw);
   // dx = y ⊙ (dy − Σ_j dy_j y_j)
-  return record(y, 'softmax', [x], (g) => [scalar ? new Tensor(arrayFor(x.dtype, 1), [], x.dtype) : alongDim2(y, g, d, softmaxBackwardRaw)]);
-}
-
-/** alongDim for a backward rule of two same-shaped tensors. */
-function alongDim2(y: Tensor, g: Tensor, dim: number, f: (y: Tensor, g: Tensor) => Tensor): Tensor {
-  if (dim === y.ndim - 1) return f(y, g);
-  const order = y.shape.map((_, i) => i).filter((i) => i !== dim).concat(dim);
-  const inverse = order.map((_, i) => order.indexOf(i));
-  return permuteRaw(f(permuteRaw(y, order), permuteRaw(g, order)), inverse);
+  return record(y, 'softmax', [x], (g) => [scalar ? new Tensor(arrayFor(x.dtype, 1), [], x.dtype) : alongDim(d, [y, g], softmaxBackwardRaw)]);
 }
 
 function lastDim(op: (x: FloatArray, out: FloatArray, rows: number, cols: number) => void) {
@@ -52,9 +45,9 @@ function lastDim(op: (x: FloatArray, out: FloatArray, rows: number, cols: number
 
 export function logSoftmax(a: TensorLike, dim = -1): Tensor {
   const [x, d] = floatInput('logSoftmax', a, dim);
-  const y = alongDim(x, d, lastDim(logSoftmaxJs));
+  const y = alongDim(d, [x], lastDim(logSoftmaxJs));
   // dx = dy − softmax(x) · Σ_j dy_j, with softmax(x) = exp(y)
-  return record(y, 'logSoftmax', [x], (g) => [alongDim2(y, g.dtype === y.dtype ? g : cast(g, y.dtype), d, (yy, gg) => {
+  return record(y, 'logSoftmax', [x], (g) => [alongDim(d, [y, g.dtype === y.dtype ? g : cast(g, y.dtype)], (yy, gg) => {
     const dx = new Tensor(arrayFor(yy.dtype, yy.size), yy.shape, yy.dtype);
     const cols = yy.shape[yy.ndim - 1] ?? 1;
     logSoftmaxBackwardJs(yy.data as FloatArray, gg.data as FloatArray, dx.data as FloatArray, cols === 0 ? 0 : yy.size / cols, cols);
