@@ -1,6 +1,8 @@
 // Shared pieces of `npm run bench`: the workload interface, timing (warm-up, then the median of
 // repetitions), the JSON line format of WORKLOADS.md, and the kernel families to run.
-import { gpujsKernels, jsKernels, wasmKernels, type KernelFamily } from '../src/tensor/kernels/index.js';
+import { gpujsKernels, jsKernels, wasmKernels, type KernelFamily as AnyFamily, type Kernels } from '../src/tensor/kernels/index.js';
+/** The families the bench compares: each implements matmul and softmax. */
+type KernelFamily = AnyFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'>;
 
 /** One result line, exactly as WORKLOADS.md specifies; extra fields (gpujs_target, peak_rss_mb) follow. */
 export interface BenchLine {

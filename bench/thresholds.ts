@@ -1,7 +1,9 @@
 // `npx tsx bench/thresholds.ts`: measures where the wasm kernels start to beat the js ones, to set
 // `thresholds` in src/tensor/kernels/index.ts. Prints a table on stderr and the suggested values
 // as one JSON line on stdout: the smallest size from which wasm is faster at every size swept.
-import { jsKernels, wasmKernels, type KernelFamily } from '../src/tensor/kernels/index.js';
+import { jsKernels, wasmKernels, type KernelFamily as AnyFamily, type Kernels } from '../src/tensor/kernels/index.js';
+/** The families the bench compares: each implements matmul and softmax. */
+type KernelFamily = AnyFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'>;
 import { randomArray } from './harness.js';
 
 /** Median over 7 rounds of the mean time per call, with enough calls per round to last ~5 ms. */

@@ -2,14 +2,48 @@
 // ∂f/∂xᵢ ≈ (f(x + εeᵢ) − f(x − εeᵢ)) / 2ε, in float64.
 import { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import { backward, noGrad } from './engine.js';
-import { binary } from '../tensor/kernels/js/elementwise.js';
-import { reduce } from '../tensor/kernels/js/reduce.js';
+import * as raw from '../tensor/raw.js';
+import { noGrad } from './engine.js';
+import { backward, grad } from './backward.js';
+import { add, mul } from './ops/arithmetic.js';
+import { sum } from './ops/broadcast.js';
 
 export interface GradcheckOptions {
   eps?: number;
   atol?: number;
   rtol?: number;
+  /** Accept an output that does not depend on the inputs (its gradient is zero); used by gradgradcheck. */
+  allowConstant?: boolean;
+}
+
+/** Fixed pseudo-random weights (not from the global stream, so checking never changes a seeded run). */
+function fixedWeights(shape: readonly number[], salt: number): Tensor {
+  const n = shape.reduce((p, d) => p * d, 1);
+  return new Tensor(Float64Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + 1.2345 + salt * 78.233) * 0.5 + 0.75), shape, 'float64');
+}
+
+/**
+ * Check fn's second derivatives: with fixed random u (for the output) and v (one per input),
+ * h(x) = Σ_i ⟨∂(u·fn)/∂x_i, v_i⟩ is computed with createGraph, and gradcheck compares its analytic
+ * gradient (a Hessian-vector product) with finite differences of h itself.
+ */
+export function gradgradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradcheckOptions = {}): boolean {
+  const checked = inputs.filter((t) => t.requiresGrad);
+  const probe = noGrad(() => fn(...inputs));
+  const u = fixedWeights(probe.shape, 1);
+  const vs = checked.map((t, i) => fixedWeights(t.shape, i + 2));
+  const h = (...xs: Tensor[]): Tensor => {
+    const out = fn(...xs);
+    const wanted = xs.filter((t) => t.requiresGrad);
+    if (!out.requiresGrad) return raw.scalar(0, 'float64');
+    const grads = grad([out], wanted, { gradOutputs: [u], createGraph: true, allowUnused: true });
+    return grads.reduce<Tensor>((acc, g, i) => (g ? add(acc, sum(mul(g, vs[i]))) : acc), raw.scalar(0, 'float64'));
+  };
+  try {
+    return gradcheck(h, inputs, { ...opts, allowConstant: true });
+  } catch (e) {
+    throw new Error(`gradgradcheck: ${(e as Error).message.replace(/^gradcheck: /, '')} (second derivative)`);
+  }
 }
 
 /**
@@ -25,14 +59,13 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
     }
   });
   const probe = noGrad(() => fn(...inputs));
-  // fixed pseudo-random weights (not from the global stream, so checking never changes a seeded run)
-  const weights = new Tensor(Float64Array.from({ length: probe.size }, (_, i) => Math.sin(i * 12.9898 + 1.2345) * 0.5 + 0.75), probe.shape, 'float64');
-  const scalar = (out: Tensor) => reduce(binary('mul', out, weights), out.shape.map((_, d) => d), 'sum', false).data[0];
+  const weights = fixedWeights(probe.shape, 0);
+  const scalar = (out: Tensor) => raw.reduce(raw.binary('mul', out, weights), out.shape.map((_, d) => d), 'sum', false).data[0];
 
   for (const t of inputs) t.grad = null;
   const out = fn(...inputs);
-  if (!out.requiresGrad) throw new Error('gradcheck: the output does not depend on any input that requires grad');
-  backward(out, weights.shape.length === out.ndim ? weights : null);
+  if (!out.requiresGrad && !opts.allowConstant) throw new Error('gradcheck: the output does not depend on any input that requires grad');
+  if (out.requiresGrad) backward(out, weights);
 
   inputs.forEach((t, i) => {
     if (t.requiresGrad) compareWithDifferences(t, t.grad?.data ?? new Float64Array(t.size), () => scalar(fn(...inputs)), `input ${i}`, { eps, atol, rtol });
@@ -44,7 +77,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
 /** Central differences of evaluate() in each (chosen) entry of t, compared with the analytic gradient. */
 function compareWithDifferences(
   t: Tensor, analytic: ArrayLike<number>, evaluate: () => number, label: string,
-  { eps, atol, rtol }: Required<GradcheckOptions>, entries: Iterable<number> = Array.from({ length: t.size }, (_, j) => j),
+  { eps, atol, rtol }: { eps: number; atol: number; rtol: number }, entries: Iterable<number> = Array.from({ length: t.size }, (_, j) => j),
 ): void {
   for (const j of entries) {
     const original = t.data[j];

@@ -2,13 +2,15 @@
 // the Tensor methods.
 import './methods.js';
 
-export { backward, noGrad, isGradEnabled, setDetectAnomaly, detach, requiresGrad_ } from './engine.js';
-export { gradcheck, gradcheckParameters, type GradcheckOptions, type ParamGradcheckOptions } from './gradcheck.js';
-export { add, sub, mul, div, pow, neg } from './ops/arithmetic.js';
-export { exp, log, sqrt, abs, tanh, sigmoid, relu, gelu, clamp, type GeluOptions } from './ops/unary.js';
-export { eq, ne, gt, lt, ge, le, where, maximum, minimum, logicalNot } from './ops/compare.js';
+export { noGrad, isGradEnabled, setDetectAnomaly, detach, requiresGrad_ } from './engine.js';
+export { backward, grad, type BackwardOptions, type GradOptions } from './backward.js';
+export { gradcheck, gradgradcheck, gradcheckParameters, type GradcheckOptions, type ParamGradcheckOptions } from './gradcheck.js';
+export { add, sub, mul, div, neg } from './ops/arithmetic.js';
+export { exp, log, pow, sqrt, abs, tanh, sigmoid, erf, relu, gelu, type GeluOptions } from './ops/unary.js';
+export { eq, ne, gt, lt, ge, le, where, maximum, minimum, clamp, logicalNot } from './ops/compare.js';
 export { sum, mean, max, min, argmax, argmin, variance as var, logsumexp, type Dims } from './ops/reduce.js';
-export { reshape, view, transpose, permute, T, squeeze, unsqueeze, expand, flatten, slice, cat, stack, split, indexSelect, clone, to } from './ops/shape.js';
+export { reshape, view, transpose, permute, T, squeeze, unsqueeze, flatten, slice, cat, stack, split, indexSelect, clone, to } from './ops/shape.js';
+export { expand } from './ops/broadcast.js';
 export { matmul } from './ops/matmul.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export type { TensorLike } from './ops/operands.js';

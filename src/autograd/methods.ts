@@ -2,12 +2,14 @@
 // layer) so that tensors know nothing of gradients; TypeScript learns the methods by merging.
 import { Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
-import { backward, detach, requiresGrad_ } from './engine.js';
-import { add, sub, mul, div, pow, neg } from './ops/arithmetic.js';
-import { exp, log, sqrt, abs, tanh, sigmoid, relu, gelu, clamp, type GeluOptions } from './ops/unary.js';
-import { eq, ne, gt, lt, ge, le, maximum, minimum } from './ops/compare.js';
+import { detach, requiresGrad_ } from './engine.js';
+import { backward, type BackwardOptions } from './backward.js';
+import { add, sub, mul, div, neg } from './ops/arithmetic.js';
+import { exp, log, pow, sqrt, abs, tanh, sigmoid, erf, relu, gelu, type GeluOptions } from './ops/unary.js';
+import { eq, ne, gt, lt, ge, le, maximum, minimum, clamp } from './ops/compare.js';
 import { sum, mean, max, min, argmax, argmin, variance, logsumexp, type Dims, type VarOptions } from './ops/reduce.js';
-import { reshape, view, transpose, permute, T, squeeze, unsqueeze, expand, flatten, slice, split, indexSelect, clone, to } from './ops/shape.js';
+import { reshape, view, transpose, permute, T, squeeze, unsqueeze, flatten, slice, split, indexSelect, clone, to } from './ops/shape.js';
+import { expand } from './ops/broadcast.js';
 import { matmul } from './ops/matmul.js';
 import { softmax, logSoftmax } from './ops/softmax.js';
 import type { TensorLike } from './ops/operands.js';
@@ -23,6 +25,7 @@ declare module '../tensor/tensor.js' {
     pow(exponent: TensorLike): Tensor;
     neg(): Tensor;
     exp(): Tensor;
+    erf(): Tensor;
     log(): Tensor;
     sqrt(): Tensor;
     abs(): Tensor;
@@ -67,7 +70,7 @@ declare module '../tensor/tensor.js' {
     detach(): Tensor;
     requiresGrad_(flag?: boolean): Tensor;
     /** Backpropagate from this tensor; grad may be omitted for a single-element tensor. */
-    backward(grad?: Tensor | null): void;
+    backward(grad?: Tensor | null, opts?: BackwardOptions): void;
     /** Set .grad to null. */
     zeroGrad(): void;
     /** Keep .grad on this non-leaf tensor after backward. */
@@ -125,7 +128,8 @@ const methods: Record<string, (this: Tensor, ...args: any[]) => unknown> = {
   to(dtype) { return to(this, dtype); },
   detach() { return detach(this); },
   requiresGrad_(flag) { return requiresGrad_(this, flag); },
-  backward(grad) { backward(this, grad); },
+  backward(grad, opts) { backward(this, grad, opts); },
+  erf() { return erf(this); },
   zeroGrad() { this.grad = null; },
   retainGrad() { this.retainsGrad = true; return this; },
 };

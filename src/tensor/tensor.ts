@@ -8,8 +8,15 @@ import { formatTensor } from './print.js';
 export interface GradFn {
   op: string;
   inputs: Tensor[];
-  /** Given ∂L/∂out, return ∂L/∂input for each input (null where an input needs none). */
-  backward(grad: Tensor): (Tensor | null)[];
+  /**
+   * Given ∂L/∂out, return ∂L/∂input for each input whose `needs` entry is true (null elsewhere).
+   * A gradient may keep the broadcast shape of out: the engine sums it back to the input's shape.
+   */
+  backward(grad: Tensor, needs: readonly boolean[]): (Tensor | null)[];
+  /** A fused op's twin composed of recorded ops: differentiated instead when gradients are recorded. */
+  composite?: (...inputs: Tensor[]) => Tensor;
+  /** Set once backward ran with retainGraph: false; a second backward through it is an error. */
+  released?: boolean;
 }
 
 export class Tensor {

@@ -1,16 +1,18 @@
-// Scaled dot-product attention as one primitive op: O = dropout(softmax(Q·Kᵀ·s + mask)) · V on
-// [..., T, d] tensors, with its gradient written out below (no graph of small ops to walk).
+// Scaled dot-product attention as one fused op: O = dropout(softmax(Q·Kᵀ·s + mask)) · V on
+// [..., T, d] tensors, with its gradient written out below (no graph of small ops to walk) and
+// its composite twin for higher-order gradients.
 import { Tensor } from '../../tensor/tensor.js';
 import { promoteTypes, type FloatDType } from '../../tensor/dtype.js';
-import { cast } from '../../tensor/kernels/js/elementwise.js';
-import { expandRaw } from '../../tensor/kernels/js/layout.js';
-import { sumTo } from '../../tensor/kernels/js/reduce.js';
-import { matmulRaw, softmaxBackwardRaw, softmaxRaw } from '../../tensor/kernels/run.js';
+import * as raw from '../../tensor/raw.js';
 import type { FloatArray } from '../../tensor/kernels/types.js';
 import { random } from '../../tensor/random.js';
 import { fmt } from '../../tensor/shape.js';
-import { record } from '../engine.js';
+import { recordFused } from '../engine.js';
 import { requireFloat } from './operands.js';
+import { add, mul } from './arithmetic.js';
+import { where } from './compare.js';
+import { matmulT } from './matmul.js';
+import { softmax } from './softmax.js';
 
 export interface AttentionOptions {
   /** bool: true where attention is allowed; float: added to the scores. Broadcasts to [..., Tq, Tk]. */
@@ -65,12 +67,12 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) requireFloat(OP, name, t);
   if (!(dropout >= 0 && dropout <= 1)) throw new Error(`${OP}: dropout must be a probability in [0, 1] (got ${dropout})`);
   const dtype = promoteTypes(promoteTypes(query.dtype, key.dtype), value.dtype) as FloatDType;
-  const [q, k, v] = [query, key, value].map((t) => (t.dtype === dtype ? t : cast(t, dtype)));
+  const [q, k, v] = [query, key, value].map((t) => raw.cast(t, dtype));
   const Tq = q.shape[q.ndim - 2], Tk = k.shape[k.ndim - 2], d = q.shape[q.ndim - 1];
   const scale = opts.scale ?? 1 / Math.sqrt(d);
 
   // S = Q·Kᵀ·scale   [..., Tq, Tk]
-  const scores = matmulRaw(q, k, false, true);
+  const scores = raw.matmul(q, k, false, true);
   const s = scores.data as FloatArray;
   for (let i = 0; i < s.length; i++) s[i] *= scale;
   if (mask) {
@@ -78,11 +80,11 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
     if (!broadcastsInto(mask.shape, scores.shape)) {
       throw new Error(`${OP}: mask of shape ${fmt(mask.shape)} cannot be broadcast to the scores' shape ${fmt(scores.shape)} [..., Tq, Tk]`);
     }
-    applyMask(s, mask.size === scores.size ? mask : expandRaw(mask, scores.shape), dtype);
+    applyMask(s, raw.expand(mask, scores.shape), dtype);
   }
   if (causal) applyCausal(s, Tq, Tk);
 
-  const P = softmaxRaw(scores); // P = softmax(S) over keys
+  const P = raw.softmax(scores); // P = softmax(S) over keys
   if (mask) zeroMaskedRows(s, P.data as FloatArray, Tk);
   // dropout: Pd = P ⊙ keep / (1 − p)
   let keep: FloatArray | null = null;
@@ -91,32 +93,44 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
     keep = dropoutMask(P.size, dropout, dtype);
     Pd = new Tensor((P.data as FloatArray).map((p, i) => p * keep![i]), P.shape, dtype);
   }
-  const out = matmulRaw(Pd, v); // O = Pd · V   [..., Tq, dv]
+  const out = raw.matmul(Pd, v); // O = Pd · V   [..., Tq, dv]
 
   const maskGrad = mask && mask.dtype !== 'bool' && mask.requiresGrad;
   const inputs = maskGrad ? [query, key, value, mask] : [query, key, value];
-  return record(out, OP, inputs, (grad) => {
-    const dO = grad.dtype === dtype ? grad : cast(grad, dtype);
-    const dV = value.requiresGrad ? sumTo(matmulRaw(Pd, dO, true, false), v.shape) : null; // dV = Pdᵀ · dO
+  // the composite twin: the same scores, mask, softmax, dropout mask and product, from recorded ops
+  const masked = mask || causal ? raw.binary('eq', scores, raw.scalar(-Infinity, dtype)) : null; // where S = −∞
+  const floatMask = mask && mask.dtype !== 'bool' ? mask : undefined;
+  const composite = (cq: Tensor, ck: Tensor, cv: Tensor, cm?: Tensor): Tensor => {
+    let S = mul(matmulT(cq, ck, false, true), scale);
+    if (cm ?? floatMask) S = add(S, cm ?? floatMask!);
+    if (masked) S = where(masked, -Infinity, S);
+    let probs = softmax(S, -1);
+    if (mask) probs = where(raw.binary('eq', P, raw.scalar(0, dtype)), 0, probs); // rows that attend to nothing
+    if (keep) probs = mul(probs, new Tensor(keep, P.shape, dtype));
+    return matmulT(probs, cv, false, false);
+  };
+  return recordFused(out, OP, inputs, (grad) => {
+    const dO = raw.cast(grad, dtype);
+    const dV = value.requiresGrad ? raw.matmul(Pd, dO, true, false) : null; // dV = Pdᵀ · dO
     if (!query.requiresGrad && !key.requiresGrad && !maskGrad) return [null, null, dV];
-    const dPd = sumTo(matmulRaw(dO, v, false, true), P.shape); // dPd = dO · Vᵀ (summed over dims only V had)
+    const dPd = raw.sumTo(raw.matmul(dO, v, false, true), P.shape); // dPd = dO · Vᵀ (summed over dims only V had)
     if (keep) {
       const g = dPd.data as FloatArray;
       for (let i = 0; i < g.length; i++) g[i] *= keep[i]; // dP = dPd ⊙ keep / (1 − p)
     }
-    const dS = softmaxBackwardRaw(P, dPd); // dS = P ⊙ (dP − rowsum(dP ⊙ P))
-    const dMask = maskGrad ? sumTo(new Tensor((dS.data as FloatArray).slice(), dS.shape, dtype), mask.shape) : null; // ∂S/∂mask = 1
+    const dS = raw.softmaxBackward(P, dPd); // dS = P ⊙ (dP − rowsum(dP ⊙ P))
+    const dMask = maskGrad ? new Tensor((dS.data as FloatArray).slice(), dS.shape, dtype) : null; // ∂S/∂mask = 1
     const g = dS.data as FloatArray;
     for (let i = 0; i < g.length; i++) g[i] *= scale;
-    const dQ = query.requiresGrad ? sumTo(matmulRaw(dS, k), q.shape) : null; // dQ = dS · K · scale
-    const dK = key.requiresGrad ? sumTo(matmulRaw(dS, q, true, false), k.shape) : null; // dK = dSᵀ · Q · scale
+    const dQ = query.requiresGrad ? raw.matmul(dS, k) : null; // dQ = dS · K · scale
+    const dK = key.requiresGrad ? raw.matmul(dS, q, true, false) : null; // dK = dSᵀ · Q · scale
     return maskGrad ? [dQ, dK, dV, dMask] : [dQ, dK, dV];
-  });
+  }, composite as (...ts: Tensor[]) => Tensor);
 }
 
 /** bool mask: S = −∞ where not allowed; float mask: S += mask (same shape as S here). */
 function applyMask(s: FloatArray, mask: Tensor, dtype: FloatDType): void {
-  const m = mask.dtype === 'bool' || mask.dtype === dtype ? mask.data : cast(mask, dtype).data;
+  const m = mask.dtype === 'bool' ? mask.data : raw.cast(mask, dtype).data;
   if (mask.dtype === 'bool') {
     for (let i = 0; i < s.length; i++) if (m[i] === 0) s[i] = -Infinity;
   } else {

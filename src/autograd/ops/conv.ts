@@ -1,17 +1,20 @@
 // conv2d (im2col + one batched matmul), maxPool2d, avgPool2d on NCHW (or unbatched CHW) tensors,
-// each one primitive op with its gradient right below. The loops live in kernels/js/im2col.ts.
+// each a fused op with its gradient right below and a composite twin built on unfold / fold
+// (im2col / col2im as recorded ops, each the other's gradient). The loops are kernels (im2col.ts).
 import { Tensor } from '../../tensor/tensor.js';
 import { arrayFor, promoteTypes, type FloatDType } from '../../tensor/dtype.js';
-import { cast } from '../../tensor/kernels/js/elementwise.js';
-import {
-  avgPool2dBackward, avgPool2dForward, col2im, im2col, maxPool2dBackward, maxPool2dForward,
-  type AvgPoolMode, type WindowGeometry,
-} from '../../tensor/kernels/js/im2col.js';
-import { matmulRaw } from '../../tensor/kernels/run.js';
-import type { FloatArray } from '../../tensor/kernels/types.js';
+import * as raw from '../../tensor/raw.js';
+import { kernelFor } from '../../tensor/kernels/index.js';
+import type { AvgPoolMode, FloatArray, WindowGeometry } from '../../tensor/kernels/types.js';
 import { fmt } from '../../tensor/shape.js';
-import { record } from '../engine.js';
+import { record, recordFused } from '../engine.js';
 import { requireFloat } from './operands.js';
+import { add, mul } from './arithmetic.js';
+import { where } from './compare.js';
+import { matmulT } from './matmul.js';
+import { max } from './reduce.js';
+import { sum } from './broadcast.js';
+import { reshape } from './shape.js';
 
 /** A size per spatial axis: one number for both, or [h, w]. */
 export type Pair = number | readonly number[];
@@ -45,10 +48,28 @@ function imageDims(op: string, x: Tensor): [number, number, number, number] {
 function sameFloat(op: string, named: [string, Tensor][]): [FloatDType, Tensor[]] {
   for (const [name, t] of named) requireFloat(op, name, t);
   const dtype = named.reduce((d, [, t]) => promoteTypes(d, t.dtype), named[0][1].dtype) as FloatDType;
-  return [dtype, named.map(([, t]) => (t.dtype === dtype ? t : cast(t, dtype)))];
+  return [dtype, named.map(([, t]) => raw.cast(t, dtype))];
 }
 
 const floatArray = (dtype: FloatDType, n: number) => arrayFor(dtype, n) as FloatArray;
+
+/** im2col as a recorded op: `planes` [H, W] planes of x → col [planes, kH·kW, L]; its gradient is fold. */
+export function unfold(x: Tensor, planes: number, g: WindowGeometry): Tensor {
+  const K = g.kernelH * g.kernelW, L = g.outH * g.outW;
+  const col = new Tensor(arrayFor(x.dtype, planes * K * L), [planes, K, L], x.dtype);
+  kernelFor('im2col', x.dtype, col.size)(x.data as FloatArray, col.data as FloatArray, planes, g);
+  return record(col, 'unfold', [x], [(gc) => fold(gc, x.shape, planes, g)]);
+}
+
+/** col2im as a recorded op: each window's values added back into zeros(shape); its gradient is unfold. */
+function fold(col: Tensor, shape: readonly number[], planes: number, g: WindowGeometry): Tensor {
+  const dx = new Tensor(arrayFor(col.dtype, planes * g.inH * g.inW), shape, col.dtype);
+  kernelFor('col2im', col.dtype, col.size)(col.data as FloatArray, dx.data as FloatArray, planes, g);
+  return record(dx, 'fold', [col], [(gx) => unfold(gx, planes, g)]);
+}
+
+/** unfold of one plane of ones: 1 where a window reads the input, 0 where it reads padding. */
+const windowMask = (g: WindowGeometry, dtype: FloatDType) => unfold(new Tensor(arrayFor(dtype, g.inH * g.inW).fill(1), [g.inH, g.inW], dtype), 1, g);
 
 /**
  * 2-D convolution (cross-correlation, as PyTorch): out[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, g(o)·C/G + c].
@@ -89,9 +110,9 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts
 
   // col [N, G, K, L]: image n, group gi is the [K, L] matrix of its channels' windows
   const col = new Tensor(floatArray(dtype, N * C * kH * kW * L), [N, G, K, L], dtype);
-  im2col(x.data as FloatArray, col.data as FloatArray, N * C, g);
+  kernelFor('im2col', dtype, col.size)(x.data as FloatArray, col.data as FloatArray, N * C, g);
   const wMat = new Tensor(w.data, [1, G, Og, K], dtype); // a view of w, one [Og, K] matrix per group
-  const out = matmulRaw(wMat, col); // Y[n, g] = W_g · col[n, g]   [N, G, Og, L]
+  const out = raw.matmul(wMat, col); // Y[n, g] = W_g · col[n, g]   [N, G, Og, L]
   const y = out.data as FloatArray;
   if (b) for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
     const at = (n * O + o) * L, bo = b.data[o];
@@ -99,18 +120,23 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts
   }
   const outShape = input.ndim === 4 ? [N, O, g.outH, g.outW] : [O, g.outH, g.outW];
   const inputs = bias ? [input, weight, bias] : [input, weight];
-  return record(new Tensor(y, outShape, dtype), op, inputs, (grad) => {
-    const dY = new Tensor(grad.dtype === dtype ? grad.data : cast(grad, dtype).data, [N, G, Og, L], dtype);
+  // the composite twin: unfold, one batched matmul, the bias broadcast
+  const composite = (cx: Tensor, cw: Tensor, cb?: Tensor): Tensor => {
+    const y = matmulT(reshape(cw, [1, G, Og, K]), reshape(unfold(cx, N * C, g), [N, G, K, L]), false, false);
+    return reshape(cb ? add(y, reshape(cb, [1, G, Og, 1])) : y, outShape);
+  };
+  return recordFused(new Tensor(y, outShape, dtype), op, inputs, (grad) => {
+    const dY = new Tensor(raw.cast(grad, dtype).data, [N, G, Og, L], dtype);
     let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
     if (input.requiresGrad) {
       // dcol[n, g] = W_gᵀ · dY[n, g], then dx = col2im(dcol)
-      const dcol = matmulRaw(wMat, dY, true, false);
+      const dcol = raw.matmul(wMat, dY, true, false);
       dx = new Tensor(floatArray(dtype, x.size), input.shape, dtype);
-      col2im(dcol.data as FloatArray, dx.data as FloatArray, N * C, g);
+      kernelFor('col2im', dtype, dcol.size)(dcol.data as FloatArray, dx.data as FloatArray, N * C, g);
     }
     if (weight.requiresGrad) {
       // dW_g = Σ_n dY[n, g] · col[n, g]ᵀ
-      const perImage = matmulRaw(dY, col, false, true).data as FloatArray; // [N, G, Og, K]
+      const perImage = raw.matmul(dY, col, false, true).data as FloatArray; // [N, G, Og, K]
       const sum = new Float64Array(O * K);
       for (let n = 0; n < N; n++) for (let i = 0, at = n * O * K; i < O * K; i++) sum[i] += perImage[at + i];
       dw = new Tensor(dtype === 'float64' ? sum : Float32Array.from(sum), weight.shape, dtype);
@@ -126,7 +152,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts
       db = new Tensor(dtype === 'float64' ? sum : Float32Array.from(sum), [O], dtype);
     }
     return bias ? [dx, dw, db] : [dx, dw];
-  });
+  }, composite as (...ts: Tensor[]) => Tensor);
 }
 
 export interface Pool2dOptions {
@@ -185,13 +211,15 @@ export function maxPool2d(input: Tensor, kernel: Pair, stride?: Pair | null, opt
   const shape = pooledShape(x, g);
   const out = new Tensor(floatArray(dtype, planes * g.outH * g.outW), shape, dtype);
   const argmax = new Int32Array(out.size);
-  maxPool2dForward(x.data as FloatArray, out.data as FloatArray, argmax, planes, g);
+  kernelFor('maxPool2d', dtype, x.size)(x.data as FloatArray, out.data as FloatArray, argmax, planes, g);
+  // the composite twin: the max over each window of unfold, padding read as −∞ (ties share the gradient)
+  const composite = (cx: Tensor) => reshape(max(where(windowMask(g, dtype), unfold(cx, planes, g), -Infinity), 1), shape);
   // dx[argmax(window)] += dy
-  return record(out, op, [input], (grad) => {
+  return recordFused(out, op, [input], (grad) => {
     const dx = new Tensor(floatArray(dtype, x.size), x.shape, dtype);
-    maxPool2dBackward((grad.dtype === dtype ? grad : cast(grad, dtype)).data as FloatArray, argmax, dx.data as FloatArray, planes, g);
+    kernelFor('maxPool2dBackward', dtype, x.size)(raw.cast(grad, dtype).data as FloatArray, argmax, dx.data as FloatArray, planes, g);
     return [dx];
-  });
+  }, composite);
 }
 
 /** Mean over each kernel window: x [N, C, H, W] or [C, H, W]; the gradient is spread evenly. */
@@ -205,11 +233,21 @@ export function avgPool2d(input: Tensor, kernel: Pair, stride?: Pair | null, opt
   const [dtype, [x]] = sameFloat(op, [['input', input]]);
   const planes = x.size / (g.inH * g.inW || 1);
   const out = new Tensor(floatArray(dtype, planes * g.outH * g.outW), pooledShape(x, g), dtype);
-  avgPool2dForward(x.data as FloatArray, out.data as FloatArray, planes, g, mode);
+  kernelFor('avgPool2d', dtype, x.size)(x.data as FloatArray, out.data as FloatArray, planes, g, mode);
+  const composite = (cx: Tensor) => reshape(mul(sum(unfold(cx, planes, g), 1), avgPoolFactor(g, mode, dtype)), out.shape);
   // dx[window] += dy / divisor
-  return record(out, op, [input], (grad) => {
+  return recordFused(out, op, [input], (grad) => {
     const dx = new Tensor(floatArray(dtype, x.size), x.shape, dtype);
-    avgPool2dBackward((grad.dtype === dtype ? grad : cast(grad, dtype)).data as FloatArray, dx.data as FloatArray, planes, g, mode);
+    kernelFor('avgPool2dBackward', dtype, x.size)(raw.cast(grad, dtype).data as FloatArray, dx.data as FloatArray, planes, g, mode);
     return [dx];
-  });
+  }, composite);
+}
+
+/** 1/divisor per window, so that avgPool2d = Σ_window x · factor: the pooled ones over the window's count of inputs. */
+function avgPoolFactor(g: WindowGeometry, mode: AvgPoolMode, dtype: FloatDType): Tensor {
+  const ones = new Tensor(arrayFor(dtype, g.inH * g.inW).fill(1), [1, g.inH, g.inW], dtype);
+  const pooled = floatArray(dtype, g.outH * g.outW);
+  kernelFor('avgPool2d', dtype, ones.size)(ones.data as FloatArray, pooled, 1, g, mode);
+  const counts = raw.reduce(windowMask(g, dtype), [1], 'sum', false).data;
+  return new Tensor(pooled.map((p, i) => (counts[i] === 0 ? 0 : p / counts[i])), [1, g.outH * g.outW], dtype);
 }

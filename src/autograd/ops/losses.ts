@@ -1,12 +1,21 @@
-// Losses as fused primitives with PyTorch's semantics. crossEntropy fuses logSoftmax and the
-// (smoothed) negative log-likelihood: dlogits = (softmax − q)·scale, q the smoothed one-hot.
+// Losses with PyTorch's semantics. crossEntropy is fused (logSoftmax and the smoothed negative
+// log-likelihood in one kernel: dlogits = (softmax − q)·scale, q the smoothed one-hot); nllLoss,
+// mseLoss, binaryCrossEntropy and bceWithLogits are composed of recorded ops and need no rule.
 // Class weights, weight and posWeight are constants (no gradient, as in PyTorch).
 import { Tensor } from '../../tensor/tensor.js';
-import { arrayFor, promoteTypes, type DType } from '../../tensor/dtype.js';
-import { expandRaw } from '../../tensor/kernels/js/layout.js';
+import { arrayFor, type FloatDType } from '../../tensor/dtype.js';
+import * as raw from '../../tensor/raw.js';
+import type { CrossEntropyArgs, FloatArray } from '../../tensor/kernels/types.js';
+import { kernelFor } from '../../tensor/kernels/index.js';
 import { fmt, shapesEqual, sizeOf } from '../../tensor/shape.js';
-import { isGradEnabled, record } from '../engine.js';
+import { isGradEnabled, recordFused } from '../engine.js';
 import { requireFloat } from './operands.js';
+import { add, div, mul, neg, sub } from './arithmetic.js';
+import { exp, log } from './unary.js';
+import { clamp, ge, lt, where } from './compare.js';
+import { sum } from './broadcast.js';
+import { reshape } from './shape.js';
+import { logSoftmax } from './softmax.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -41,28 +50,7 @@ function constantWeight(op: string, name: string, w: Tensor | null | undefined, 
   if (w.requiresGrad && isGradEnabled()) throw new Error(`${op}: ${name} gets no gradient (as in PyTorch); pass it without requiresGrad or detach() it`);
   const fits = w.ndim <= shape.length && w.shape.every((d, i) => d === 1 || d === shape[shape.length - w.ndim + i]);
   if (!fits) throw new Error(`${op}: ${name} of shape ${fmt(w.shape)} cannot be broadcast to shape ${fmt(shape)}`);
-  return shapesEqual(w.shape, shape) ? w : expandRaw(w, shape);
-}
-
-/** Sum, mean (Σ/denominator) or the losses themselves, as a tensor of dtype. */
-function reduceLoss(losses: Float64Array, shape: readonly number[], dtype: DType, reduction: Reduction, denominator: number): Tensor {
-  if (reduction === 'none') {
-    const out = arrayFor(dtype, losses.length);
-    out.set(losses);
-    return new Tensor(out, shape, dtype);
-  }
-  let total = 0;
-  for (let i = 0; i < losses.length; i++) total += losses[i];
-  const out = arrayFor(dtype, 1);
-  out[0] = reduction === 'mean' ? total / denominator : total;
-  return new Tensor(out, [], dtype);
-}
-
-/** ∂out/∂loss_i times the incoming gradient: g_i for 'none', g/denominator for 'mean', g for 'sum'. */
-function gradScale(g: Tensor, reduction: Reduction, denominator: number): (i: number) => number {
-  if (reduction === 'none') return (i) => g.data[i];
-  const s = reduction === 'mean' ? g.data[0] / denominator : g.data[0];
-  return () => s;
+  return raw.expand(w, shape);
 }
 
 /**
@@ -93,98 +81,77 @@ function classTargets(op: string, inputName: string, input: Tensor, target: Tens
   const base = (r: number) => (S === 1 ? r * C : Math.floor(r / S) * C * S + (r % S));
   let denominator = 0; // Σ weight[target] over the rows that count (their number without weights)
   for (let r = 0; r < y.length; r++) if (y[r] !== ignoreIndex) denominator += w ? w.data[y[r]] : 1;
-  return { C, S, rows: y.length, y, w: w?.data ?? null, base, denominator, shape: target.shape };
+  return { C, S, rows: y.length, y, w: w?.data ?? null, base, denominator, shape: target.shape, classDim: input.ndim === 1 ? 0 : 1 };
 }
 
-/** crossEntropy(logits, target): −Σ_c q_c log softmax(logits)_c per row, q = (1−ε)·onehot + ε/C. */
+
+/** Σ, mean (Σ/denominator) or the losses themselves, from recorded ops. */
+function reduceLoss(losses: Tensor, reduction: Reduction, denominator: number): Tensor {
+  if (reduction === 'none') return losses;
+  const total = sum(losses);
+  return reduction === 'mean' ? div(total, denominator) : total;
+}
+
+type Targets = ReturnType<typeof classTargets>;
+
+/** A, of the input's shape: A[r, c] = (1 − ε)·w_y·[c = y_r] + (ε/C)·w_c, 0 on ignored rows, so loss_r = −Σ_c A[r, c]·log p[r, c]. */
+function targetWeights(t: Targets, shape: readonly number[], dtype: FloatDType, ignoreIndex: number, eps: number): Tensor {
+  const a = arrayFor(dtype, sizeOf(shape));
+  for (let r = 0; r < t.rows; r++) {
+    if (t.y[r] === ignoreIndex) continue;
+    const b = t.base(r);
+    if (eps > 0) for (let c = 0; c < t.C; c++) a[b + c * t.S] = (eps / t.C) * (t.w ? t.w[c] : 1);
+    a[b + t.y[r] * t.S] += (1 - eps) * (t.w ? t.w[t.y[r]] : 1);
+  }
+  return new Tensor(a, shape, dtype);
+}
+
+/** −Σ_c A·logProbs over the class dim, reduced: the negative log-likelihood, composed. */
+function weightedNll(logProbs: Tensor, A: Tensor, t: Targets, reduction: Reduction): Tensor {
+  return reduceLoss(neg(sum(mul(logProbs, A), t.classDim)), reduction, t.denominator);
+}
+
+/** crossEntropy(logits, target): −Σ_c q_c log softmax(logits)_c per row, q = (1−ε)·onehot + ε/C. Fused. */
 export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   const op = 'crossEntropy';
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   const ignoreIndex = opts.ignoreIndex ?? -100;
   const eps = opts.labelSmoothing ?? 0;
   if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)) throw new Error(`${op}: labelSmoothing must be between 0 and 1 (got ${eps})`);
-  const { C, S, rows, y, w, base, denominator, shape } = classTargets(op, 'logits', logits, target, ignoreIndex, opts.weight);
-  const z = logits.data;
-  let weightSum = 0;
-  if (w) for (let c = 0; c < C; c++) weightSum += w[c];
-  else weightSum = C;
-  const lse = new Float64Array(rows), losses = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const b = base(r);
-    let max = -Infinity;
-    for (let c = 0; c < C; c++) if (z[b + c * S] > max) max = z[b + c * S];
-    if (max === -Infinity) max = 0;
-    let sum = 0;
-    for (let c = 0; c < C; c++) sum += Math.exp(z[b + c * S] - max);
-    const l = max + Math.log(sum); // log Σ_c exp z_c
-    lse[r] = l;
-    if (y[r] === ignoreIndex) continue;
-    // loss = (1 − ε)·w_y·(lse − z_y) + (ε/C)·Σ_c w_c·(lse − z_c)
-    let loss = (1 - eps) * (w ? w[y[r]] : 1) * (l - z[b + y[r] * S]);
-    if (eps > 0) {
-      let smooth = 0;
-      for (let c = 0; c < C; c++) smooth += (w ? w[c] : 1) * (l - z[b + c * S]);
-      loss += (eps / C) * smooth;
-    }
-    losses[r] = loss;
+  const t = classTargets(op, 'logits', logits, target, ignoreIndex, opts.weight);
+  const dtype = logits.dtype as FloatDType;
+  // the kernel wants contiguous rows of C: move the class dim last for [N, C, d1, …]
+  const order = logits.ndim <= 2 ? null : [0, ...logits.shape.slice(2).map((_, i) => i + 2), 1];
+  const rowsFirst = order ? raw.permute(logits, order) : logits;
+  const args: CrossEntropyArgs = {
+    logits: rowsFirst.data as FloatArray, rows: t.rows, classes: t.C, target: t.y, ignoreIndex,
+    weight: t.w, smoothing: eps, lse: new Float64Array(t.rows),
+  };
+  const losses = new Float64Array(t.rows);
+  kernelFor('crossEntropy', dtype, logits.size)(args, losses);
+  let out: Tensor;
+  if (reduction === 'none') out = new Tensor(arrayFor(dtype, t.rows), t.shape, dtype), out.data.set(losses);
+  else {
+    let total = 0;
+    for (let r = 0; r < t.rows; r++) total += losses[r];
+    out = raw.scalar(reduction === 'mean' ? total / t.denominator : total, dtype);
   }
-  const out = reduceLoss(losses, shape, logits.dtype, reduction, denominator);
-  return record(out, op, [logits], (g) => {
-    const scale = gradScale(g, reduction, denominator);
-    const dz = arrayFor(logits.dtype, logits.size);
-    for (let r = 0; r < rows; r++) {
-      if (y[r] === ignoreIndex) continue;
-      const b = base(r), s = scale(r), l = lse[r], wy = w ? w[y[r]] : 1;
-      // loss = −Σ_c a_c log p_c, a_c = (1−ε)·w_y·[c = y] + (ε/C)·w_c ⇒ dz_c = A·p_c − a_c, A = Σ_c a_c
-      const A = (1 - eps) * wy + (eps / C) * weightSum;
-      for (let c = 0; c < C; c++) dz[b + c * S] = s * (A * Math.exp(z[b + c * S] - l) - (eps / C) * (w ? w[c] : 1));
-      dz[b + y[r] * S] -= s * (1 - eps) * wy;
-    }
-    return [new Tensor(dz, logits.shape, logits.dtype)];
-  });
+  return recordFused(out, op, [logits], (g) => {
+    const scale = reduction === 'none' ? Float64Array.from(raw.cast(g, 'float64').data) : (reduction === 'mean' ? g.data[0] / t.denominator : g.data[0]);
+    const dz = new Tensor(arrayFor(dtype, logits.size), rowsFirst.shape, dtype);
+    kernelFor('crossEntropyBackward', dtype, logits.size)(args, scale, dz.data as FloatArray);
+    return [order ? raw.permute(dz, order.map((_, i) => order.indexOf(i))) : dz];
+  }, (z) => weightedNll(logSoftmax(z, t.classDim), targetWeights(t, z.shape, dtype, ignoreIndex, eps), t, reduction));
 }
 
-/** nllLoss(logProbs, target): −w_y·logProbs[y] per row, as torch.nn.functional.nll_loss. */
+/** nllLoss(logProbs, target): −w_y·logProbs[y] per row, as torch.nn.functional.nll_loss. Composed. */
 export function nllLoss(logProbs: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
   const op = 'nllLoss';
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   const ignoreIndex = opts.ignoreIndex ?? -100;
-  const { S, rows, y, w, base, denominator, shape } = classTargets(op, 'logProbs', logProbs, target, ignoreIndex, opts.weight);
-  const x = logProbs.data;
-  const losses = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) if (y[r] !== ignoreIndex) losses[r] = -(w ? w[y[r]] : 1) * x[base(r) + y[r] * S];
-  const out = reduceLoss(losses, shape, logProbs.dtype, reduction, denominator);
-  // ∂loss/∂logProbs[y] = −w_y, 0 for the other classes
-  return record(out, op, [logProbs], (g) => {
-    const scale = gradScale(g, reduction, denominator);
-    const dx = arrayFor(logProbs.dtype, logProbs.size);
-    for (let r = 0; r < rows; r++) if (y[r] !== ignoreIndex) dx[base(r) + y[r] * S] = -(w ? w[y[r]] : 1) * scale(r);
-    return [new Tensor(dx, logProbs.shape, logProbs.dtype)];
-  });
-}
-
-interface PointwiseRule {
-  loss(i: number): number;
-  dInput(i: number): number;
-  dTarget(i: number): number;
-}
-
-/** An elementwise loss of input and a same-shaped float target, reduced over all elements. */
-function pointwiseLoss(op: string, input: Tensor, target: Tensor, reduction: Reduction, rule: PointwiseRule): Tensor {
-  const n = input.size;
-  const losses = new Float64Array(n);
-  for (let i = 0; i < n; i++) losses[i] = rule.loss(i);
-  const out = reduceLoss(losses, input.shape, promoteTypes(input.dtype, target.dtype), reduction, n);
-  return record(out, op, [input, target], (g) => {
-    const scale = gradScale(g, reduction, n);
-    const grad = (t: Tensor, d: (i: number) => number) => {
-      if (!t.requiresGrad) return null;
-      const out = arrayFor(t.dtype, n);
-      for (let i = 0; i < n; i++) out[i] = scale(i) * d(i);
-      return new Tensor(out, t.shape, t.dtype);
-    };
-    return [grad(input, rule.dInput), grad(target, rule.dTarget)];
-  });
+  const t = classTargets(op, 'logProbs', logProbs, target, ignoreIndex, opts.weight);
+  const out = weightedNll(logProbs, targetWeights(t, logProbs.shape, logProbs.dtype as FloatDType, ignoreIndex, 0), t, reduction);
+  return reduction === 'none' ? reshape(out, t.shape) : out;
 }
 
 function checkPair(op: string, input: Tensor, target: Tensor, floatTarget: boolean): void {
@@ -196,18 +163,13 @@ function checkPair(op: string, input: Tensor, target: Tensor, floatTarget: boole
   }
 }
 
-/** mseLoss(input, target): (input − target)². */
+/** mseLoss(input, target): (input − target)². Composed. */
 export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
   const op = 'mseLoss';
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   checkPair(op, input, target, false);
-  const x = input.data, t = target.data;
-  // ∂/∂x = 2(x − t), ∂/∂t = −2(x − t)
-  return pointwiseLoss(op, input, target, reduction, {
-    loss: (i) => (x[i] - t[i]) ** 2,
-    dInput: (i) => 2 * (x[i] - t[i]),
-    dTarget: (i) => -2 * (x[i] - t[i]),
-  });
+  const d = sub(input, target);
+  return reduceLoss(mul(d, d), reduction, input.size);
 }
 
 export interface BceOptions extends ReductionOptions {
@@ -215,26 +177,19 @@ export interface BceOptions extends ReductionOptions {
   weight?: Tensor | null;
 }
 
-const BCE_EPSILON = Math.fround(1e-12);
-
-/** binaryCrossEntropy(p, target): −w·(t·log p + (1 − t)·log(1 − p)), each log clamped at −100. */
+/** binaryCrossEntropy(p, target): −w·(t·log p + (1 − t)·log(1 − p)), each log clamped at −100. Composed. */
 export function binaryCrossEntropy(p: Tensor, target: Tensor, opts: BceOptions = {}): Tensor {
   const op = 'binaryCrossEntropy';
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   checkPair(op, p, target, true);
-  const x = p.data, t = target.data;
+  const x = p.data;
   for (let i = 0; i < x.length; i++) {
     if (!(x[i] >= 0 && x[i] <= 1)) throw new Error(`${op}: all elements of input should be between 0 and 1 (found ${x[i]})`);
   }
-  const w = constantWeight(op, 'weight', opts.weight, p.shape)?.data;
-  const wAt = (i: number) => (w ? w[i] : 1);
-  return pointwiseLoss(op, p, target, reduction, {
-    loss: (i) => -wAt(i) * (t[i] * Math.max(Math.log(x[i]), -100) + (1 - t[i]) * Math.max(Math.log1p(-x[i]), -100)),
-    // ∂/∂p = w·(p − t)/max(p(1 − p), ε), PyTorch's guarded form (its ε is 1e-12 rounded to float32)
-    dInput: (i) => (wAt(i) * (x[i] - t[i])) / Math.max(x[i] * (1 - x[i]), BCE_EPSILON),
-    // ∂/∂t = −w·logit(p) = w·(log(1 − p) − log p)
-    dTarget: (i) => wAt(i) * (Math.log1p(-x[i]) - Math.log(x[i])),
-  });
+  const w = constantWeight(op, 'weight', opts.weight, p.shape);
+  const logLikelihood = add(mul(target, clamp(log(p), -100)), mul(sub(1, target), clamp(log(sub(1, p)), -100)));
+  const losses = neg(w ? mul(logLikelihood, w) : logLikelihood);
+  return reduceLoss(losses, reduction, p.size);
 }
 
 export interface BceWithLogitsOptions extends BceOptions {
@@ -242,27 +197,21 @@ export interface BceWithLogitsOptions extends BceOptions {
   posWeight?: Tensor | null;
 }
 
-/** softplus(−x) = −log σ(x) = max(−x, 0) + log(1 + e^{−|x|}), never overflowing. */
-const softplusNeg = (v: number) => Math.max(-v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+/** softplus(−x) = −log σ(x) = max(−x, 0) + log(1 + e^{−|x|}), never overflowing; its slope at 0 is −½. */
+function softplusNeg(x: Tensor): Tensor {
+  const absX = where(ge(x, 0), x, neg(x)); // |x| with slope 1 at 0, so the two terms' slopes sum to −½ there
+  return add(where(lt(x, 0), neg(x), 0), log(add(exp(neg(absX)), 1)));
+}
 
-/** bceWithLogits(x, t) = w·((1 − t)·x + (1 + (pw − 1)·t)·softplus(−x)): BCE of σ(x), in the stable form. */
+/** bceWithLogits(x, t) = w·((1 − t)·x + (1 + (pw − 1)·t)·softplus(−x)): BCE of σ(x), in the stable form. Composed. */
 export function bceWithLogits(logits: Tensor, target: Tensor, opts: BceWithLogitsOptions = {}): Tensor {
   const op = 'bceWithLogits';
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   checkPair(op, logits, target, true);
-  const x = logits.data, t = target.data;
-  const w = constantWeight(op, 'weight', opts.weight, logits.shape)?.data;
-  const pw = constantWeight(op, 'posWeight', opts.posWeight, logits.shape)?.data;
-  const wAt = (i: number) => (w ? w[i] : 1);
-  const logWeight = (i: number) => (pw ? 1 + (pw[i] - 1) * t[i] : 1);
-  return pointwiseLoss(op, logits, target, reduction, {
-    loss: (i) => wAt(i) * ((1 - t[i]) * x[i] + logWeight(i) * softplusNeg(x[i])),
-    // ∂/∂x = w·((1 − t) − (1 + (pw − 1)·t)·σ(−x))
-    dInput: (i) => {
-      const sigmoidNeg = x[i] >= 0 ? Math.exp(-x[i]) / (1 + Math.exp(-x[i])) : 1 / (1 + Math.exp(x[i]));
-      return wAt(i) * (1 - t[i] - logWeight(i) * sigmoidNeg);
-    },
-    // ∂/∂t = w·(−x + (pw − 1)·softplus(−x))
-    dTarget: (i) => wAt(i) * (-x[i] + (pw ? (pw[i] - 1) * softplusNeg(x[i]) : 0)),
-  });
+  const w = constantWeight(op, 'weight', opts.weight, logits.shape);
+  const pw = constantWeight(op, 'posWeight', opts.posWeight, logits.shape);
+  const logWeight = pw ? add(mul(target, sub(pw, 1)), 1) : null;
+  const sp = softplusNeg(logits);
+  const perElement = add(mul(sub(1, target), logits), logWeight ? mul(logWeight, sp) : sp);
+  return reduceLoss(w ? mul(perElement, w) : perElement, reduction, logits.size);
 }

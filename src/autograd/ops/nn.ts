@@ -1,18 +1,15 @@
-// Layer primitives: linear (one fused op over a matmul kernel), dropout, embedding.
-// y = x·Wᵀ + b with dX = g·W, dW = gᵀ·x, db = Σ_rows g; dropout and embedding route gradients back.
+// Layer ops: linear (fused over the matmul kernel: y = x·Wᵀ + b, dX = g·W, dW = gᵀ·x, db = Σ_rows g),
+// dropout (a product with a constant mask) and embedding (row gathers), both composed.
 import { Tensor } from '../../tensor/tensor.js';
-import { arrayFor, promoteTypes } from '../../tensor/dtype.js';
-import { cast } from '../../tensor/kernels/js/elementwise.js';
-import { expandRaw } from '../../tensor/kernels/js/layout.js';
-import { reduce, sumTo } from '../../tensor/kernels/js/reduce.js';
-import { matmulRaw } from '../../tensor/kernels/run.js';
+import { arrayFor } from '../../tensor/dtype.js';
+import * as raw from '../../tensor/raw.js';
 import { random } from '../../tensor/random.js';
 import { fmt, sizeOf } from '../../tensor/shape.js';
-import { record } from '../engine.js';
+import { recordFused } from '../engine.js';
+import { add, mul } from './arithmetic.js';
+import { matmulT } from './matmul.js';
+import { gather, reshape } from './shape.js';
 import { requireFloat } from './operands.js';
-
-/** The same values seen with another shape of equal size (no copy). */
-const view = (t: Tensor, shape: readonly number[]) => new Tensor(t.data, shape, t.dtype);
 
 /** linear(x, w, b?): x [..., in], w [out, in], b [out] → [..., out]. */
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
@@ -28,23 +25,28 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   }
   const rows = sizeOf(x.shape.slice(0, -1));
   const outShape = [...x.shape.slice(0, -1), outF];
-  const x2d = view(x, [rows, inF]);
-  let y = matmulRaw(x2d, w, false, true); // [rows, out], Wᵀ never materialised
+  const x2d = raw.view(x, [rows, inF]);
+  let y = raw.matmul(x2d, w, false, true); // [rows, out], Wᵀ never materialised
   if (b) {
-    const dtype = promoteTypes(y.dtype, b.dtype);
-    if (dtype !== y.dtype) y = cast(y, dtype);
-    const yd = y.data, bd = b.size === outF ? b.data : expandRaw(b, [outF]).data; // a [] or [1] bias broadcasts
+    y = raw.cast(y, raw.binaryDType('add', y.dtype, b.dtype));
+    const yd = y.data, bd = raw.expand(b, [outF]).data; // a [] or [1] bias broadcasts
     for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) yd[r * outF + j] += bd[j];
   }
   const inputs = b ? [x, w, b] : [x, w];
-  return record(view(y, outShape), 'linear', inputs, (g) => {
-    const g2d = view(g, [rows, outF]);
+  return recordFused(raw.view(y, outShape), 'linear', inputs, (g, needs) => {
+    const g2d = raw.view(g, [rows, outF]);
     return [
-      x.requiresGrad ? view(matmulRaw(g2d, w), x.shape) : null, // dX = g · W
-      w.requiresGrad ? matmulRaw(g2d, x2d, true, false) : null, // dW = gᵀ · x
-      b?.requiresGrad ? sumTo(reduce(g2d, [0], 'sum', false), b.shape) : null, // db = Σ_rows g
+      needs[0] ? raw.view(raw.matmul(g2d, w), x.shape) : null, // dX = g · W
+      needs[1] ? raw.matmul(g2d, x2d, true, false) : null, // dW = gᵀ · x
+      needs[2] ? raw.reduce(g2d, [0], 'sum', false) : null, // db = Σ_rows g (the engine sums a [1] bias further)
     ];
-  });
+  }, linearComposite);
+}
+
+/** linear from recorded ops: x·Wᵀ + b. */
+export function linearComposite(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  const y = matmulT(reshape(x, [-1, w.shape[1]]), w, false, true);
+  return reshape(b ? add(y, b) : y, [...x.shape.slice(0, -1), w.shape[0]]);
 }
 
 /** dropout(x, p, training): zero each element with probability p, scale survivors by 1/(1−p). */
@@ -55,14 +57,8 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   const scale = p === 1 ? 0 : 1 / (1 - p);
   const mask = arrayFor(x.dtype, x.size); // 0 or 1/(1−p) per element, drawn from the seeded stream
   for (let i = 0; i < mask.length; i++) mask[i] = random() < p ? 0 : scale;
-  const out = arrayFor(x.dtype, x.size);
-  for (let i = 0; i < out.length; i++) out[i] = mask[i] === 0 ? 0 : x.data[i] * mask[i];
-  // ∂y/∂x = mask / (1 − p)
-  return record(new Tensor(out, x.shape, x.dtype), 'dropout', [x], (g) => {
-    const dx = arrayFor(x.dtype, x.size);
-    for (let i = 0; i < dx.length; i++) dx[i] = mask[i] === 0 ? 0 : g.data[i] * mask[i];
-    return [new Tensor(dx, x.shape, x.dtype)];
-  });
+  // y = x ⊙ mask: ∂y/∂x = mask
+  return mul(x, new Tensor(mask, x.shape, x.dtype));
 }
 
 export interface EmbeddingOptions {
@@ -81,21 +77,10 @@ export function embedding(indices: Tensor, weight: Tensor, opts: EmbeddingOption
     if (!Number.isInteger(padding) || padding < -num || padding >= num) throw new Error(`embedding: paddingIdx ${padding} must be within the ${num} rows of weight`);
     if (padding < 0) padding += num;
   }
-  const idx = indices.data;
+  const idx = indices.data as Int32Array;
   for (let i = 0; i < idx.length; i++) {
     if (idx[i] < 0 || idx[i] >= num) throw new Error(`embedding: index ${idx[i]} is out of range for a vocabulary of size ${num}`);
   }
-  const out = arrayFor(weight.dtype, idx.length * dim);
-  for (let i = 0; i < idx.length; i++) out.set(weight.data.subarray(idx[i] * dim, (idx[i] + 1) * dim), i * dim);
-  // ∂out[i]/∂weight[idx[i]] = 1: rows are scatter-added, so repeated indices accumulate
-  return record(new Tensor(out, [...indices.shape, dim], weight.dtype), 'embedding', [weight], (g) => {
-    const dw = arrayFor(g.dtype, weight.size);
-    const gd = g.data;
-    for (let i = 0; i < idx.length; i++) {
-      const row = idx[i];
-      if (row === padding) continue;
-      for (let j = 0; j < dim; j++) dw[row * dim + j] += gd[i * dim + j];
-    }
-    return [new Tensor(dw, weight.shape, g.dtype)];
-  });
+  // rows are gathered; their gradients scatter-add back, so repeated indices accumulate
+  return reshape(gather(weight, 0, idx, padding ?? -1), [...indices.shape, dim]);
 }

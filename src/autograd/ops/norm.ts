@@ -1,11 +1,17 @@
-// Normalisation layers as fused primitives: x̂ = (x − μ)/√(σ² + ε), y = x̂·w + b, σ² biased.
+// Normalisation layers as fused ops: x̂ = (x − μ)/√(σ² + ε), y = x̂·w + b, σ² biased.
 // Both share the gradient dx = (1/√(σ² + ε))·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), dx̂ = g·w, over the
-// normalised group; dw = Σ g·x̂, db = Σ g over everything but the feature.
+// normalised group; dw = Σ g·x̂, db = Σ g over everything but the feature. Each has a composite twin.
 import { Tensor } from '../../tensor/tensor.js';
 import { type DType, arrayFor, promoteTypes } from '../../tensor/dtype.js';
 import { fmt, shapesEqual, sizeOf } from '../../tensor/shape.js';
-import { record } from '../engine.js';
+import { kernelFor } from '../../tensor/kernels/index.js';
+import type { FloatArray } from '../../tensor/kernels/types.js';
+import { recordFused } from '../engine.js';
 import { requireFloat } from './operands.js';
+import { add, div, mul, sub } from './arithmetic.js';
+import { sqrt } from './unary.js';
+import { mean, variance } from './reduce.js';
+import { reshape } from './shape.js';
 
 type Param = Tensor | null | undefined;
 
@@ -40,47 +46,29 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   checkParam(op, 'weight', weight, shape, 'normalizedShape');
   checkParam(op, 'bias', bias, shape, 'normalizedShape');
   const D = sizeOf(shape), rows = x.size / D;
-  const xd = x.data, wd = weight?.data, bd = bias?.data;
   const mean = new Float64Array(rows), rstd = new Float64Array(rows);
   const dtype = resultType(x, weight, bias);
-  const y = arrayFor(dtype, x.size);
-  for (let r = 0, o = 0; r < rows; r++, o += D) {
-    let s = 0;
-    for (let j = 0; j < D; j++) s += xd[o + j];
-    const mu = s / D;
-    let v = 0;
-    for (let j = 0; j < D; j++) v += (xd[o + j] - mu) ** 2;
-    const rs = 1 / Math.sqrt(v / D + eps);
-    mean[r] = mu;
-    rstd[r] = rs;
-    for (let j = 0; j < D; j++) y[o + j] = (xd[o + j] - mu) * rs * (wd ? wd[j] : 1) + (bd ? bd[j] : 0);
-  }
-  const inputs = [x, weight, bias].filter((t): t is Tensor => t instanceof Tensor);
-  return record(new Tensor(y, x.shape, dtype), op, inputs, (g) => {
-    const gd = g.data;
-    const dx = x.requiresGrad ? arrayFor(x.dtype, x.size) : null;
+  const f = (t: Tensor | null | undefined) => (t ? (t.data as FloatArray) : null);
+  const y = arrayFor(dtype, x.size) as FloatArray;
+  kernelFor('layerNorm', x.dtype, x.size)(x.data as FloatArray, rows, D, f(weight), f(bias), eps, y, mean, rstd);
+  const params = [x, weight, bias];
+  const inputs = params.filter((t): t is Tensor => t instanceof Tensor);
+  return recordFused(new Tensor(y, x.shape, dtype), op, inputs, (g) => {
+    const dx = x.requiresGrad ? (arrayFor(x.dtype, x.size) as FloatArray) : null;
     const dw = new Float64Array(D), db = new Float64Array(D);
-    const xhat = new Float64Array(D);
-    for (let r = 0, o = 0; r < rows; r++, o += D) {
-      const mu = mean[r], rs = rstd[r];
-      let sumDxhat = 0, sumDxhatXhat = 0;
-      for (let j = 0; j < D; j++) {
-        const xh = (xd[o + j] - mu) * rs, gv = gd[o + j];
-        xhat[j] = xh;
-        dw[j] += gv * xh;
-        db[j] += gv;
-        const dxh = gv * (wd ? wd[j] : 1);
-        sumDxhat += dxh;
-        sumDxhatXhat += dxh * xh;
-      }
-      if (!dx) continue;
-      const m1 = sumDxhat / D, m2 = sumDxhatXhat / D;
-      // dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))
-      for (let j = 0; j < D; j++) dx[o + j] = rs * (gd[o + j] * (wd ? wd[j] : 1) - m1 - xhat[j] * m2);
-    }
+    kernelFor('layerNormBackward', x.dtype, x.size)(x.data as FloatArray, (g.dtype === x.dtype ? g.data : Float64Array.from(g.data)) as FloatArray, rows, D, f(weight), mean, rstd, dx, dw, db);
     const grads = [dx && new Tensor(dx, x.shape, x.dtype), paramGrad(weight, dw), paramGrad(bias, db)];
-    return grads.filter((_, k) => [x, weight, bias][k] instanceof Tensor);
-  });
+    return grads.filter((_, k) => params[k] instanceof Tensor);
+  }, (...ts) => normalizeComposite(ts, params, shape.map((_, i) => x.ndim - shape.length + i), eps, shape));
+}
+
+/** (x − mean)/√(var + ε)·w + b over dims, from recorded ops; w and b shaped like paramShape's dims. */
+function normalizeComposite(ts: Tensor[], params: (Tensor | null | undefined)[], dims: number[], eps: number, paramShape: readonly number[]): Tensor {
+  let k = 0;
+  const [x, w, b] = params.map((p) => (p instanceof Tensor ? ts[k++] : null));
+  const xhat = div(sub(x!, mean(x!, dims, true)), sqrt(add(variance(x!, dims, true, { correction: 0 }), eps)));
+  const scaled = w ? mul(xhat, reshape(w, paramShape)) : xhat;
+  return b ? add(scaled, reshape(b, paramShape)) : scaled;
 }
 
 /**
@@ -134,7 +122,17 @@ export function batchNorm(
   }
   const params = [x, weight, bias];
   const inputs = params.filter((t): t is Tensor => t instanceof Tensor);
-  return record(new Tensor(y, x.shape, dtype), op, inputs, (g) => {
+  const channelShape = [C, ...x.shape.slice(2).map(() => 1)];
+  const composite = (...ts: Tensor[]): Tensor => {
+    if (training) return normalizeComposite(ts, params, [0, ...x.shape.slice(2).map((_, i) => i + 2)], eps, channelShape);
+    let k = 0;
+    const [xt, w, b] = params.map((p) => (p instanceof Tensor ? ts[k++] : null));
+    const stat = (values: ArrayLike<number>) => new Tensor(Float64Array.from(values), channelShape, 'float64');
+    const scaled = mul(sub(xt!, stat(mean)), stat(rstd));
+    const weighted = w ? mul(scaled, reshape(w, channelShape)) : scaled;
+    return b ? add(weighted, reshape(b, channelShape)) : weighted;
+  };
+  return recordFused(new Tensor(y, x.shape, dtype), op, inputs, (g) => {
     const gd = g.data;
     const dx = x.requiresGrad ? arrayFor(x.dtype, x.size) : null;
     const dw = new Float64Array(C), db = new Float64Array(C);
@@ -158,5 +156,5 @@ export function batchNorm(
     }
     const grads = [dx && new Tensor(dx, x.shape, x.dtype), paramGrad(weight, dw), paramGrad(bias, db)];
     return grads.filter((_, k) => params[k] instanceof Tensor);
-  });
+  }, composite);
 }

@@ -1,10 +1,11 @@
 // Turning op arguments into tensors: numbers are "weak" scalars that adopt the other operand's dtype.
 import { Tensor } from '../../tensor/tensor.js';
 import { promoteWithScalar, isFloat, type DType } from '../../tensor/dtype.js';
-import { scalarTensor } from '../../tensor/kernels/js/elementwise.js';
+import { scalar as scalarTensor } from '../../tensor/raw.js';
 
 export type TensorLike = Tensor | number | boolean;
 
+/** x as a tensor; a number becomes a 0-d tensor (of like's dtype family when like is given). */
 export function asTensor(x: TensorLike, like?: Tensor): Tensor {
   if (x instanceof Tensor) return x;
   const value = typeof x === 'boolean' ? (x ? 1 : 0) : x;

@@ -1,15 +1,15 @@
-// softmax and logSoftmax along a dim, max-subtracted. The kernels work on the last dim; another
-// dim is moved last and back. dx = y ⊙ (dy − Σ dy·y) for softmax, dx = dy − softmax·Σ dy for log.
+// softmax (fused: a row kernel and its gradient kernel, dx = y ⊙ (dy − Σ dy·y)) and logSoftmax,
+// composed as x − logsumexp(x). The kernels work on the last dim; another dim is moved last and back.
 import { Tensor } from '../../tensor/tensor.js';
 import { arrayFor, toFloat } from '../../tensor/dtype.js';
-import { cast } from '../../tensor/kernels/js/elementwise.js';
-import { permuteRaw } from '../../tensor/kernels/js/layout.js';
-import { softmaxRaw, softmaxBackwardRaw } from '../../tensor/kernels/run.js';
-import { logSoftmaxJs, logSoftmaxBackwardJs } from '../../tensor/kernels/js/softmax.js';
-import type { FloatArray } from '../../tensor/kernels/types.js';
+import * as raw from '../../tensor/raw.js';
 import { normalizeDim } from '../../tensor/shape.js';
-import { record } from '../engine.js';
-import { operands, type TensorLike } from './operands.js';
+import { recordFused, detach } from '../engine.js';
+import { add, div, mul, sub } from './arithmetic.js';
+import { exp } from './unary.js';
+import { sum } from './broadcast.js';
+import { logsumexp } from './reduce.js';
+import { asTensor, type TensorLike } from './operands.js';
 
 /** Run f on tensors of one shape with dim moved last, and move the result back. */
 function alongDim(dim: number, tensors: Tensor[], f: (...moved: Tensor[]) => Tensor): Tensor {
@@ -17,40 +17,32 @@ function alongDim(dim: number, tensors: Tensor[], f: (...moved: Tensor[]) => Ten
   if (dim === ndim - 1 || ndim === 0) return f(...tensors);
   const order = tensors[0].shape.map((_, i) => i).filter((i) => i !== dim).concat(dim);
   const inverse = order.map((_, i) => order.indexOf(i));
-  return permuteRaw(f(...tensors.map((t) => permuteRaw(t, order))), inverse);
+  return raw.permute(f(...tensors.map((t) => raw.permute(t, order))), inverse);
 }
 
 function floatInput(op: string, a: TensorLike, dim: number): [Tensor, number] {
-  const [x0] = operands(a, 0);
-  const x = x0.dtype === toFloat(x0.dtype) ? x0 : cast(x0, toFloat(x0.dtype));
+  const x0 = asTensor(a);
+  const x = raw.cast(x0, toFloat(x0.dtype));
   return [x, normalizeDim(op, dim, x.ndim)];
 }
 
 export function softmax(a: TensorLike, dim = -1): Tensor {
   const [x, d] = floatInput('softmax', a, dim);
-  const scalar = x.ndim === 0;
-  const y = scalar ? new Tensor(arrayFor(x.dtype, 1).fill(1), [], x.dtype) : alongDim(d, [x], softmaxRaw);
+  if (x.ndim === 0) return recordFused(new Tensor(arrayFor(x.dtype, 1).fill(1), [], x.dtype), 'softmax', [x], () => [new Tensor(arrayFor(x.dtype, 1), [], x.dtype)], (t) => add(mul(t, 0), 1));
+  const y = alongDim(d, [x], raw.softmax);
   // dx = y ⊙ (dy − Σ_j dy_j y_j)
-  return record(y, 'softmax', [x], (g) => [scalar ? new Tensor(arrayFor(x.dtype, 1), [], x.dtype) : alongDim(d, [y, g], softmaxBackwardRaw)]);
+  return recordFused(y, 'softmax', [x], (g) => [alongDim(d, [y, g], raw.softmaxBackward)], (t) => softmaxComposite(t, d));
 }
 
-function lastDim(op: (x: FloatArray, out: FloatArray, rows: number, cols: number) => void) {
-  return (x: Tensor) => {
-    const out = new Tensor(arrayFor(x.dtype, x.size), x.shape, x.dtype);
-    const cols = x.shape[x.ndim - 1] ?? 1;
-    op(x.data as FloatArray, out.data as FloatArray, cols === 0 ? 0 : x.size / cols, cols);
-    return out;
-  };
+/** softmax from recorded ops: e^{x − m} / Σ e^{x − m}, m the (detached) row max. */
+export function softmaxComposite(x: Tensor, dim: number): Tensor {
+  const m = detach(raw.reduce(x, [dim], 'max', true));
+  const e = exp(sub(x, raw.where(raw.binary('eq', m, raw.scalar(-Infinity, m.dtype)), raw.scalar(0, m.dtype), m)));
+  return div(e, sum(e, dim, true));
 }
 
+/** log softmax(x) = x − log Σ exp(x). */
 export function logSoftmax(a: TensorLike, dim = -1): Tensor {
   const [x, d] = floatInput('logSoftmax', a, dim);
-  const y = alongDim(d, [x], lastDim(logSoftmaxJs));
-  // dx = dy − softmax(x) · Σ_j dy_j, with softmax(x) = exp(y)
-  return record(y, 'logSoftmax', [x], (g) => [alongDim(d, [y, g.dtype === y.dtype ? g : cast(g, y.dtype)], (yy, gg) => {
-    const dx = new Tensor(arrayFor(yy.dtype, yy.size), yy.shape, yy.dtype);
-    const cols = yy.shape[yy.ndim - 1] ?? 1;
-    logSoftmaxBackwardJs(yy.data as FloatArray, gg.data as FloatArray, dx.data as FloatArray, cols === 0 ? 0 : yy.size / cols, cols);
-    return dx;
-  })]);
+  return sub(x, logsumexp(x, d, true));
 }

@@ -1,6 +1,9 @@
-// Picks a kernel family per call. float64 always runs on `js`; float32 goes to the fastest family
-// that is available for the size of the call, from thresholds measured by `npm run bench`.
-import type { BackendName, KernelFamily } from './types.js';
+// The one dispatch point: every op reaches its kernels through kernelFor(name, dtype, work). float64
+// (and int, bool) always runs on `js`; float32 goes to the fastest family that implements the
+// kernel and pays off at the size of the call (thresholds measured by `npm run bench`), falling
+// back to `js` per kernel.
+import type { DType } from '../dtype.js';
+import type { BackendName, KernelFamily, KernelName, Kernels } from './types.js';
 import { jsKernels } from './js/index.js';
 import { wasmKernels } from './wasm/index.js';
 import { gpujsKernels } from './gpujs/index.js';
@@ -53,19 +56,33 @@ function gpuPresent(): boolean {
   return gpuFound;
 }
 
-export function matmulKernel(dtype: string, flops: number): KernelFamily {
-  if (dtype !== 'float32') return jsKernels;
-  if (choice !== 'auto') return families[choice];
-  if (gpuPresent() && flops >= 2 * 256 ** 3) return gpujsKernels;
-  if (wasmKernels.available() && flops >= thresholds.wasmMatmulFlops) return wasmKernels;
+/**
+ * The implementation of kernel `name` for a call on `dtype` data of size `work` (flops for matmul,
+ * elements otherwise): the forced family's if it has one, else the fastest that pays off here.
+ */
+export function kernelFor<K extends KernelName>(name: K, dtype: DType, work: number): Kernels[K] {
+  if (dtype !== 'float32') return jsKernels[name];
+  const chosen = choice === 'auto' ? autoFamily(name, work) : families[choice];
+  return (chosen[name] as Kernels[K] | undefined) ?? jsKernels[name];
+}
+
+function autoFamily(name: KernelName, work: number): KernelFamily {
+  if (name === 'matmul') {
+    if (gpuPresent() && work >= 2 * 256 ** 3) return gpujsKernels;
+    if (wasmKernels.available() && work >= thresholds.wasmMatmulFlops) return wasmKernels;
+    return jsKernels;
+  }
+  if (name in wasmKernels && wasmKernels.available() && work >= thresholds.wasmSoftmaxElements) return wasmKernels;
   return jsKernels;
 }
 
-export function softmaxKernel(dtype: string, elements: number): KernelFamily {
-  if (dtype !== 'float32') return jsKernels;
-  if (choice !== 'auto') return families[choice];
-  if (wasmKernels.available() && elements >= thresholds.wasmSoftmaxElements) return wasmKernels;
-  return jsKernels;
+/** For each kernel of the table, the families that implement it (js implements all). */
+export function kernelTable(): Record<KernelName, BackendName[]> {
+  const table = {} as Record<KernelName, BackendName[]>;
+  for (const name of Object.keys(jsKernels).filter((k) => k !== 'name' && k !== 'available') as KernelName[]) {
+    table[name] = (Object.keys(families) as BackendName[]).filter((f) => typeof families[f][name] === 'function');
+  }
+  return table;
 }
 
 export interface BackendInfo {
@@ -73,6 +90,8 @@ export interface BackendInfo {
   available: BackendName[];
   gpujsTarget: string | null;
   thresholds: typeof thresholds;
+  /** Which families implement each kernel; the rest fall back to js. */
+  kernels: Record<KernelName, BackendName[]>;
 }
 
 /** What is available here and what `auto` will choose from. */
@@ -83,8 +102,9 @@ export function backendInfo(): BackendInfo {
     available,
     gpujsTarget: gpujsKernels.available() ? (gpujsKernels.target?.() ?? null) : null,
     thresholds,
+    kernels: kernelTable(),
   };
 }
 
 export { jsKernels, wasmKernels, gpujsKernels };
-export type { KernelFamily, BackendName, MatmulArgs, FloatArray } from './types.js';
+export type { KernelFamily, Kernels, KernelName, BackendName, MatmulArgs, FloatArray } from './types.js';

@@ -1,12 +1,12 @@
 // The `gpujs` kernel family: float32 kernels compiled by gpu.js, which picks its own target
 // (headless-gl / WebGL where a GPU is present, its WebAssembly backend otherwise). gpu.js is
 // loaded on first use, not when tsgrad is imported.
-import type { KernelFamily } from '../types.js';
+import type { KernelFamily, Kernels } from '../types.js';
 import { matmulGpujs } from './matmul.js';
 import { softmaxGpujs, softmaxBackwardGpujs } from './softmax.js';
 import { gpuRuntime, gpujsTarget } from './runtime.js';
 
-export const gpujsKernels: KernelFamily = {
+export const gpujsKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'> = {
   name: 'gpujs',
   /** True when gpu.js loads here, whatever target it falls back to; never throws. */
   available: () => gpuRuntime() !== null,

@@ -1,25 +1,55 @@
-// Elementwise loops over tensors with NumPy broadcasting. Raw compute: no gradients recorded.
-import { type DType, type TypedArray, arrayFor, promoteTypes, toFloat } from '../../dtype.js';
-import { broadcastShapes, broadcastStrides, type Shape } from '../../shape.js';
-import { Tensor } from '../../tensor.js';
+// Elementwise kernels: binary ops with NumPy broadcasting, unary maps and their derivatives, where.
+import type { TypedArray } from '../../dtype.js';
+import { broadcastStrides } from '../../shape.js';
+import type { BinaryOp, UnaryGradOp, UnaryOp } from '../types.js';
+import { erf, geluGrad, geluTanh, geluTanhGrad, phi } from './gelu.js';
+
+const binaryFns: Record<BinaryOp, (x: number, y: number) => number> = {
+  add: (x, y) => x + y,
+  sub: (x, y) => x - y,
+  mul: (x, y) => x * y,
+  div: (x, y) => x / y,
+  pow: (x, y) => Math.pow(x, y),
+  maximum: (x, y) => (x > y || Number.isNaN(x) ? x : y),
+  minimum: (x, y) => (x < y || Number.isNaN(x) ? x : y),
+  eq: (x, y) => (x === y ? 1 : 0),
+  ne: (x, y) => (x !== y ? 1 : 0),
+  gt: (x, y) => (x > y ? 1 : 0),
+  lt: (x, y) => (x < y ? 1 : 0),
+  ge: (x, y) => (x >= y ? 1 : 0),
+  le: (x, y) => (x <= y ? 1 : 0),
+};
+
+/** The hot same-shape cases as plain loops (no per-element callback). */
+function sameShape(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray): boolean {
+  const n = out.length;
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) out[i] = a[i] + b[i]; return true;
+    case 'sub': for (let i = 0; i < n; i++) out[i] = a[i] - b[i]; return true;
+    case 'mul': for (let i = 0; i < n; i++) out[i] = a[i] * b[i]; return true;
+    case 'div': for (let i = 0; i < n; i++) out[i] = a[i] / b[i]; return true;
+    default: return false;
+  }
+}
 
 /**
  * out[i] = f(a[ia], b[ib]) over the broadcast shape. Same-shape and scalar operands take a straight
  * loop; otherwise an odometer walks the outer dims and the last dim is an inner loop with strides.
  */
-export function broadcastLoop(
-  a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape,
-  out: TypedArray, outShape: Shape, f: (x: number, y: number) => number,
-): void {
+export function binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b: TypedArray, bShape: readonly number[], out: TypedArray, outShape: readonly number[]): void {
   const n = out.length;
   if (n === 0) return;
+  if (a.length === n && b.length === n && sameShape(op, a, b, out)) return;
+  const f = binaryFns[op];
   if (a.length === n && b.length === n) {
     for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
     return;
   }
   if (a.length === n && b.length === 1) {
     const y = b[0];
-    for (let i = 0; i < n; i++) out[i] = f(a[i], y);
+    if (op === 'mul') for (let i = 0; i < n; i++) out[i] = a[i] * y;
+    else if (op === 'add') for (let i = 0; i < n; i++) out[i] = a[i] + y;
+    else for (let i = 0; i < n; i++) out[i] = f(a[i], y);
     return;
   }
   if (a.length === 1 && b.length === n) {
@@ -48,67 +78,43 @@ export function broadcastLoop(
   }
 }
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le';
+/** σ(x) = 1/(1+e⁻ˣ), written so that large |x| never overflows. */
+const sigmoid = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
 
-const binaryFns: Record<BinaryOp, (x: number, y: number) => number> = {
-  add: (x, y) => x + y,
-  sub: (x, y) => x - y,
-  mul: (x, y) => x * y,
-  div: (x, y) => x / y,
-  pow: (x, y) => Math.pow(x, y),
-  maximum: (x, y) => (x > y || Number.isNaN(x) ? x : y),
-  minimum: (x, y) => (x < y || Number.isNaN(x) ? x : y),
-  eq: (x, y) => (x === y ? 1 : 0),
-  ne: (x, y) => (x !== y ? 1 : 0),
-  gt: (x, y) => (x > y ? 1 : 0),
-  lt: (x, y) => (x < y ? 1 : 0),
-  ge: (x, y) => (x >= y ? 1 : 0),
-  le: (x, y) => (x <= y ? 1 : 0),
-};
-
-const COMPARISONS = new Set<BinaryOp>(['eq', 'ne', 'gt', 'lt', 'ge', 'le']);
-
-/** The result dtype: comparisons give bool, true division gives a float, the rest promote. */
-export function binaryDType(op: BinaryOp, a: DType, b: DType): DType {
-  if (COMPARISONS.has(op)) return 'bool';
-  const promoted = promoteTypes(a, b);
-  if (op === 'div') return toFloat(promoted);
-  return promoted === 'bool' && op !== 'maximum' && op !== 'minimum' ? 'int32' : promoted;
+export function unary(op: UnaryOp, x: TypedArray, out: TypedArray): void {
+  const n = x.length;
+  const precise = x instanceof Float64Array; // float64 gets the precise erf; float32 a fast one accurate to float32
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) out[i] = -x[i]; return;
+    case 'exp': for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]); return;
+    case 'log': for (let i = 0; i < n; i++) out[i] = Math.log(x[i]); return;
+    case 'sqrt': for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]); return;
+    case 'abs': for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]); return;
+    case 'sign': for (let i = 0; i < n; i++) out[i] = Math.sign(x[i]); return;
+    case 'tanh': for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]); return;
+    case 'sigmoid': for (let i = 0; i < n; i++) out[i] = sigmoid(x[i]); return;
+    case 'erf': for (let i = 0; i < n; i++) out[i] = erf(x[i]); return;
+    case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0; return;
+    case 'gelu': for (let i = 0; i < n; i++) out[i] = x[i] * phi(x[i], precise); return;
+    case 'geluTanh': for (let i = 0; i < n; i++) out[i] = geluTanh(x[i]); return;
+    case 'not': for (let i = 0; i < n; i++) out[i] = x[i] === 0 ? 1 : 0; return;
+    case 'copy':
+      if (out instanceof Uint8Array) for (let i = 0; i < n; i++) out[i] = x[i] !== 0 ? 1 : 0;
+      else out.set(x); // typed-array set converts element by element (float → int32 truncates)
+      return;
+  }
 }
 
-export function binary(op: BinaryOp, a: Tensor, b: Tensor, opName: string = op): Tensor {
-  const shape = broadcastShapes(opName, a.shape, b.shape);
-  const dtype = binaryDType(op, a.dtype, b.dtype);
-  const out = new Tensor(arrayFor(dtype, shape.reduce((p, d) => p * d, 1)), shape, dtype);
-  broadcastLoop(a.data, a.shape, b.data, b.shape, out.data, shape, binaryFns[op]);
-  return out;
+export function unaryGrad(op: UnaryGradOp, x: TypedArray, g: TypedArray, dx: TypedArray): void {
+  const n = x.length;
+  const precise = x instanceof Float64Array;
+  switch (op) {
+    case 'relu': for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? g[i] : 0; return;
+    case 'gelu': for (let i = 0; i < n; i++) dx[i] = g[i] * geluGrad(x[i], precise); return;
+    case 'geluTanh': for (let i = 0; i < n; i++) dx[i] = g[i] * geluTanhGrad(x[i]); return;
+  }
 }
 
-/** out = f(x) elementwise, into a new tensor of the given dtype (x's by default). */
-export function unary(x: Tensor, f: (v: number) => number, dtype: DType = x.dtype): Tensor {
-  const src = x.data;
-  const data = arrayFor(dtype, src.length);
-  for (let i = 0; i < src.length; i++) data[i] = f(src[i]);
-  return new Tensor(data, x.shape, dtype);
-}
-
-/** out = f(x, y) for two tensors of the same shape (used by backward rules such as relu's mask). */
-export function zipSame(x: Tensor, y: Tensor, f: (a: number, b: number) => number, dtype: DType = x.dtype): Tensor {
-  const data = arrayFor(dtype, x.size);
-  const a = x.data, b = y.data;
-  for (let i = 0; i < a.length; i++) data[i] = f(a[i], b[i]);
-  return new Tensor(data, x.shape, dtype);
-}
-
-/** A 0-d tensor holding value. */
-export function scalarTensor(value: number, dtype: DType): Tensor {
-  const data = arrayFor(dtype, 1);
-  data[0] = value;
-  return new Tensor(data, [], dtype);
-}
-
-/** A copy of x converted to dtype. */
-export function cast(x: Tensor, dtype: DType): Tensor {
-  if (x.dtype === dtype) return new Tensor(x.data.slice(), x.shape, dtype);
-  return unary(x, dtype === 'bool' ? (v) => (v !== 0 ? 1 : 0) : (v) => v, dtype);
+export function where(cond: TypedArray, a: TypedArray, b: TypedArray, out: TypedArray): void {
+  for (let i = 0; i < out.length; i++) out[i] = cond[i] !== 0 ? a[i] : b[i];
 }

@@ -1,14 +1,32 @@
-// GELU forward and backward as single loops: the hot elementwise op of transformer MLPs, so no
-// per-element callbacks. Exact: y = x·Φ(x); tanh form: y = ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
-import type { TypedArray } from '../../dtype.js';
+// erf and GELU, the hot elementwise map of transformer MLPs. Exact: y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2));
+// tanh form (GPT-2): y = ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
-/**
- * Φ(x) = ½(1 + erf(x/√2)) for float32, with erf from Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7,
- * below float32's resolution); float64 callers pass the precise erf instead.
- */
+/** erf to float64 precision: a positive series for |x| < 2.5, a continued fraction for erfc beyond. */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const ax = Math.abs(x);
+  if (ax >= 6) return Math.sign(x);
+  if (ax < 2.5) {
+    // erf(x) = 2/√π · e^{−x²} · Σ 2ⁿ x^{2n+1} / (1·3·…·(2n+1)), every term positive: no cancellation
+    let term = ax, sum = ax;
+    const x2 = ax * ax;
+    for (let n = 1; n < 200 && term > 1e-17 * sum; n++) {
+      term *= (2 * x2) / (2 * n + 1);
+      sum += term;
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * Math.exp(-x2) * sum;
+  }
+  // erfc(x) = e^{−x²}/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + 2/(x + …))))), evaluated bottom-up
+  let frac = ax;
+  for (let n = 60; n >= 1; n--) frac = ax + n / 2 / frac;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / frac;
+  return Math.sign(x) * (1 - erfc);
+}
+
+/** Φ(x) with erf from Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below float32's resolution). */
 function phiFast(x: number): number {
   const z = Math.abs(x) * Math.SQRT1_2;
   const t = 1 / (1 + 0.3275911 * z);
@@ -16,34 +34,22 @@ function phiFast(x: number): number {
   return 0.5 * (1 + (x < 0 ? -erfAbs : erfAbs));
 }
 
-export function geluForward(x: TypedArray, out: TypedArray, tanhForm: boolean, erf: ((v: number) => number) | null): void {
-  const n = x.length;
-  if (tanhForm) {
-    for (let i = 0; i < n; i++) {
-      const v = x[i];
-      out[i] = 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
-    }
-  } else if (erf) {
-    for (let i = 0; i < n; i++) out[i] = 0.5 * x[i] * (1 + erf(x[i] * Math.SQRT1_2));
-  } else {
-    for (let i = 0; i < n; i++) out[i] = x[i] * phiFast(x[i]);
-  }
+/** The standard normal CDF Φ(x): precise for float64 data, fast for float32. */
+export function phi(x: number, precise: boolean): number {
+  return precise ? 0.5 * (1 + erf(x * Math.SQRT1_2)) : phiFast(x);
 }
 
-/** dx = g · dy/dx with dy/dx = Φ(x) + x·φ(x) (exact) or the derivative of the tanh form. */
-export function geluBackward(x: TypedArray, g: TypedArray, dx: TypedArray, tanhForm: boolean, erf: ((v: number) => number) | null): void {
-  const n = x.length;
-  if (tanhForm) {
-    for (let i = 0; i < n; i++) {
-      const v = x[i];
-      const t = Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v));
-      dx[i] = g[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * v * v));
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const v = x[i];
-      const phi = erf ? 0.5 * (1 + erf(v * Math.SQRT1_2)) : phiFast(v);
-      dx[i] = g[i] * (phi + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v));
-    }
-  }
+/** d(x·Φ(x))/dx = Φ(x) + x·φ(x). */
+export function geluGrad(x: number, precise: boolean): number {
+  return phi(x, precise) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+}
+
+export function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+}
+
+/** The derivative of the tanh form: ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²). */
+export function geluTanhGrad(x: number): number {
+  const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
 }

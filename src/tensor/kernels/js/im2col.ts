@@ -1,24 +1,7 @@
 // Sliding-window kernels over image planes: im2col / col2im for conv2d, max and average pooling.
 // Kernels only compute: shapes and arguments are checked by the ops. Each loop works on `planes`
 // contiguous [H, W] planes (N·C of them for an NCHW tensor).
-import type { FloatArray } from '../types.js';
-
-/** Where a window sits: output (oh, ow) reads input (oh·strideH − padH + ki·dilationH, …). */
-export interface WindowGeometry {
-  inH: number;
-  inW: number;
-  outH: number;
-  outW: number;
-  kernelH: number;
-  kernelW: number;
-  strideH: number;
-  strideW: number;
-  /** Padding before the first row / column (padding after is implied by outH, outW). */
-  padH: number;
-  padW: number;
-  dilationH: number;
-  dilationW: number;
-}
+import type { AvgPoolMode, FloatArray, WindowGeometry } from '../types.js';
 
 /** The outputs o in [lo, hi) whose input index o·stride − pad + offset lies inside [0, size). */
 function validRange(size: number, out: number, stride: number, pad: number, offset: number): [number, number] {
@@ -81,7 +64,7 @@ export function col2im(col: FloatArray, dx: FloatArray, planes: number, g: Windo
  * out = max over each window (padding never wins), argmax = the flat index in its plane of the
  * first maximum in row-major window order; a NaN wins and propagates, as PyTorch.
  */
-export function maxPool2dForward(x: FloatArray, out: FloatArray, argmax: Int32Array, planes: number, g: WindowGeometry): void {
+export function maxPool2d(x: FloatArray, out: FloatArray, argmax: Int32Array, planes: number, g: WindowGeometry): void {
   const { inH, inW, outH, outW, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
   let o = 0;
   for (let p = 0; p < planes; p++) {
@@ -120,12 +103,7 @@ export function maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatA
   }
 }
 
-export interface AvgPoolMode {
-  /** Divide by the window size including padded cells (PyTorch's default) or only by real cells. */
-  countIncludePad: boolean;
-  /** A fixed divisor instead of the window size. */
-  divisorOverride?: number;
-}
+
 
 /**
  * Each output's window along one axis clipped to the input, and its divisor, exactly as PyTorch:
@@ -162,7 +140,7 @@ function forEachAvgWindow(planes: number, g: WindowGeometry, mode: AvgPoolMode, 
 }
 
 /** out = Σ window / divisor. */
-export function avgPool2dForward(x: FloatArray, out: FloatArray, planes: number, g: WindowGeometry, mode: AvgPoolMode): void {
+export function avgPool2d(x: FloatArray, out: FloatArray, planes: number, g: WindowGeometry, mode: AvgPoolMode): void {
   const inW = g.inW;
   forEachAvgWindow(planes, g, mode, (at, o, h0, h1, w0, w1, div) => {
     let sum = 0;

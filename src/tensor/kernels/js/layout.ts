@@ -1,69 +1,68 @@
-// Layout kernels: strided copies that materialise permute, expand, slice; and concatenation.
-import { arrayFor } from '../../dtype.js';
-import { type Shape, sizeOf, stridesOf } from '../../shape.js';
-import { Tensor } from '../../tensor.js';
+// Layout kernels: strided copies (permute, expand, slice), their adjoint writes (pad, cat), and
+// row gathers / scatter-adds (indexSelect, embedding and their gradients).
+import type { TypedArray } from '../../dtype.js';
 
-/**
- * out[i₀, …, iₙ] = src[offset + Σ_d i_d · strides[d]]: one loop serves transpose/permute
- * (permuted strides), expand (stride 0 on broadcast dims) and slice (offset and step).
- */
-export function stridedCopy(x: Tensor, outShape: Shape, strides: readonly number[], offset = 0): Tensor {
-  const n = sizeOf(outShape);
-  const out = new Tensor(arrayFor(x.dtype, n), outShape, x.dtype);
-  const src = x.data, dst = out.data;
-  const nd = outShape.length;
-  if (n === 0) return out;
+/** Walk the index space of `shape` one last-dim run at a time, calling run(o, s) with the flat
+ *  position o in shape and the strided position s. */
+function forEachRun(shape: readonly number[], strides: readonly number[], offset: number, run: (o: number, s: number, inner: number) => void): void {
+  const nd = shape.length;
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (n === 0) return;
   if (nd === 0) {
-    dst[0] = src[offset];
-    return out;
+    run(0, offset, 1);
+    return;
   }
-  const inner = outShape[nd - 1];
-  const si = strides[nd - 1];
+  const inner = shape[nd - 1];
   const idx = new Array<number>(nd).fill(0);
-  let so = offset;
+  let s = offset;
   for (let o = 0; o < n; o += inner) {
-    if (si === 1) dst.set(src.subarray(so, so + inner), o);
-    else for (let j = 0; j < inner; j++) dst[o + j] = src[so + j * si];
+    run(o, s, inner);
     for (let d = nd - 2; d >= 0; d--) {
       idx[d]++;
-      so += strides[d];
-      if (idx[d] < outShape[d]) break;
-      so -= strides[d] * outShape[d];
+      s += strides[d];
+      if (idx[d] < shape[d]) break;
+      s -= strides[d] * shape[d];
       idx[d] = 0;
     }
   }
-  return out;
 }
 
-/** out = x with its dims reordered: out.shape[i] = x.shape[dims[i]]. */
-export function permuteRaw(x: Tensor, dims: readonly number[]): Tensor {
-  const st = stridesOf(x.shape);
-  return stridedCopy(x, dims.map((d) => x.shape[d]), dims.map((d) => st[d]));
+/** out[i₀, …, iₙ] = src[offset + Σ_d i_d · strides[d]]. */
+export function stridedCopy(src: TypedArray, offset: number, strides: readonly number[], outShape: readonly number[], out: TypedArray): void {
+  const si = strides.length ? strides[strides.length - 1] : 1;
+  forEachRun(outShape, strides, offset, (o, s, inner) => {
+    if (si === 1) out.set(src.subarray(s, s + inner), o);
+    else for (let j = 0; j < inner; j++) out[o + j] = src[s + j * si];
+  });
 }
 
-/** Materialise x broadcast to shape (shape already validated). */
-export function expandRaw(x: Tensor, shape: Shape): Tensor {
-  const own = stridesOf(x.shape);
-  const offset = shape.length - x.ndim;
-  const strides = shape.map((_, i) => (i < offset || x.shape[i - offset] === 1 ? 0 : own[i - offset]));
-  return stridedCopy(x, shape, strides);
+/** out[offset + Σ_d i_d · strides[d]] = src[i₀, …, iₙ]. */
+export function stridedScatter(src: TypedArray, shape: readonly number[], out: TypedArray, offset: number, strides: readonly number[]): void {
+  const si = strides.length ? strides[strides.length - 1] : 1;
+  forEachRun(shape, strides, offset, (o, s, inner) => {
+    if (si === 1) out.set(src.subarray(o, o + inner), s);
+    else for (let j = 0; j < inner; j++) out[s + j * si] = src[o + j];
+  });
 }
 
-/** Concatenate along dim (shapes already validated to agree elsewhere). */
-export function catRaw(tensors: readonly Tensor[], dim: number): Tensor {
-  const first = tensors[0];
-  const shape = [...first.shape];
-  shape[dim] = tensors.reduce((s, t) => s + t.shape[dim], 0);
-  const out = new Tensor(arrayFor(first.dtype, sizeOf(shape)), shape, first.dtype);
-  const outer = sizeOf(shape.slice(0, dim));
-  const inner = sizeOf(shape.slice(dim + 1));
-  const rowOut = shape[dim] * inner;
-  let col = 0;
-  for (const t of tensors) {
-    const chunk = t.shape[dim] * inner;
-    const src = t.dtype === first.dtype ? t.data : Float64Array.from(t.data);
-    for (let o = 0; o < outer; o++) out.data.set(src.subarray(o * chunk, (o + 1) * chunk), o * rowOut + col);
-    col += chunk;
+export function gatherRows(src: TypedArray, outer: number, len: number, inner: number, index: Int32Array, out: TypedArray): void {
+  const count = index.length;
+  for (let o = 0; o < outer; o++) {
+    for (let r = 0; r < count; r++) {
+      const from = (o * len + index[r]) * inner;
+      out.set(src.subarray(from, from + inner), (o * count + r) * inner);
+    }
   }
-  return out;
+}
+
+export function scatterAddRows(src: TypedArray, outer: number, len: number, inner: number, index: Int32Array, out: TypedArray, skip: number): void {
+  const count = index.length;
+  for (let o = 0; o < outer; o++) {
+    for (let r = 0; r < count; r++) {
+      if (index[r] === skip) continue;
+      const to = (o * len + index[r]) * inner, from = (o * count + r) * inner;
+      for (let i = 0; i < inner; i++) out[to + i] += src[from + i];
+    }
+  }
 }

@@ -7,7 +7,7 @@ import type { FloatArray, MatmulArgs } from '../types.js';
  * A transposed B is packed once per batch entry (a copy of k·n numbers) so the inner loop stays
  * contiguous; a transposed A is read with a stride, which costs nothing in the k loop.
  */
-export function matmulJs(args: MatmulArgs): void {
+export function matmul(args: MatmulArgs): void {
   const { a, b, out, batch, m, n, k, transA, transB, aOffsets, bOffsets } = args;
   const packed: FloatArray | null = transB ? new (b.constructor as { new (n: number): FloatArray })(k * n) : null;
   for (let bi = 0; bi < batch; bi++) {

@@ -2,7 +2,7 @@
 import type { FloatArray } from '../types.js';
 
 /** out_ij = exp(x_ij - max_j x_ij) / Σ_j exp(x_ij - max_j x_ij) */
-export function softmaxJs(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+export function softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
   for (let r = 0; r < rows; r++) {
     const off = r * cols;
     let max = -Infinity;
@@ -20,35 +20,11 @@ export function softmaxJs(x: FloatArray, out: FloatArray, rows: number, cols: nu
 }
 
 /** dx_ij = y_ij · (dy_ij - Σ_k dy_ik y_ik) */
-export function softmaxBackwardJs(y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
+export function softmaxBackward(y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
   for (let r = 0; r < rows; r++) {
     const off = r * cols;
     let dot = 0;
     for (let j = 0; j < cols; j++) dot += dy[off + j] * y[off + j];
     for (let j = 0; j < cols; j++) dx[off + j] = y[off + j] * (dy[off + j] - dot);
-  }
-}
-
-/** out_ij = x_ij − max_j − log Σ_j exp(x_ij − max_j) */
-export function logSoftmaxJs(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
-  for (let r = 0; r < rows; r++) {
-    const off = r * cols;
-    let max = -Infinity;
-    for (let j = 0; j < cols; j++) if (x[off + j] > max) max = x[off + j];
-    if (max === -Infinity) max = 0;
-    let sum = 0;
-    for (let j = 0; j < cols; j++) sum += Math.exp(x[off + j] - max);
-    const shift = max + Math.log(sum);
-    for (let j = 0; j < cols; j++) out[off + j] = x[off + j] - shift;
-  }
-}
-
-/** dx_ij = dy_ij − exp(y_ij) · Σ_k dy_ik, y the log-softmax output. */
-export function logSoftmaxBackwardJs(y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void {
-  for (let r = 0; r < rows; r++) {
-    const off = r * cols;
-    let sum = 0;
-    for (let j = 0; j < cols; j++) sum += dy[off + j];
-    for (let j = 0; j < cols; j++) dx[off + j] = dy[off + j] - Math.exp(y[off + j]) * sum;
   }
 }

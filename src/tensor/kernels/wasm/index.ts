@@ -1,12 +1,12 @@
 // The `wasm` kernel family: float32 AssemblyScript SIMD kernels (assembly/), compiled by
 // `npm run build` into build/*.wasm and loaded synchronously on first use. Float64 arguments are
 // passed to the js kernels. See assembly/matmul.ts for how the matmul is blocked.
-import type { KernelFamily } from '../types.js';
+import type { KernelFamily, Kernels } from '../types.js';
 import { wasmModule } from './loader.js';
 import { matmulWasm } from './matmul.js';
 import { softmaxWasm, softmaxBackwardWasm } from './softmax.js';
 
-export const wasmKernels: KernelFamily = {
+export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'> = {
   name: 'wasm',
   available: () => wasmModule() !== null,
   matmul: matmulWasm,

@@ -3,7 +3,7 @@
 // thread (TSGRAD_WASM_THREADS=2, large calls only) the batch entries, or the rows of a single
 // product, are split in two.
 import type { MatmulArgs } from '../types.js';
-import { matmulJs } from '../js/matmul.js';
+import { matmul as matmulJs } from '../js/matmul.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { CALL_WORDS, THREAD_MIN_FLOPS, run, runShared, type KernelCall } from './threads.js';
 

@@ -3,7 +3,7 @@
 // the module needs. With a second thread (TSGRAD_WASM_THREADS=2, large calls only) each chunk's
 // rows are split in two; the copies stay on this thread.
 import type { FloatArray } from '../types.js';
-import { softmaxJs, softmaxBackwardJs } from '../js/softmax.js';
+import { softmax as softmaxJs, softmaxBackward as softmaxBackwardJs } from '../js/softmax.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { CALL_WORDS, THREAD_MIN_FLOPS, run, runShared, type KernelCall } from './threads.js';
 
