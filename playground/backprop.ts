@@ -6,19 +6,19 @@
 import { Tensor } from '../src/tensor/tensor.js';
 import { tensor, onesLike } from '../src/tensor/creation.js';
 import { noGrad, add } from '../src/autograd/index.js';
+import { sumTo } from '../src/autograd/ops/broadcast.js';
 import { graph, type TensorNode } from '../src/viz/index.js';
 
 /** Each op's rule, as the ops' files write it (one line). */
 const RULES: Record<string, string> = {
   matmul: 'C = A·B  →  dA = dC·Bᵀ,  dB = Aᵀ·dC',
   add: 'c = a + b  →  da = dc,  db = dc (summed over broadcast rows)',
-  sub: 'c = a − b  →  da = dc,  db = −dc',
+  div: 'c = a / b  →  da = dc / b,  db = −dc·c / b',
   mul: 'c = a·b  →  da = dc·b,  db = dc·a',
   tanh: 'h = tanh(u)  →  du = dh·(1 − h²)',
   sigmoid: 's = σ(u)  →  du = ds·s·(1 − s)',
   relu: 'r = max(u, 0)  →  du = dr·[u > 0]',
   pow: 'c = aⁿ  →  da = dc·n·aⁿ⁻¹',
-  mean: 'c = mean(a)  →  da = dc / N for every element',
   sum: 'c = Σ a  →  da = dc for every element',
 };
 
@@ -80,11 +80,12 @@ export function buildBackprop(): Backprop {
       const grad = known.get(out);
       if (!out.gradFn || !grad) continue;
       const { op, inputs } = out.gradFn;
-      const inputGrads = out.gradFn.backward(grad);
+      const inputGrads = out.gradFn.backward(grad, inputs.map((t) => t.requiresGrad));
       const receivers: string[] = [];
       inputs.forEach((input, k) => {
-        const ig = inputGrads[k];
-        if (!ig || !input.requiresGrad) return;
+        const broadcast = inputGrads[k];
+        if (!broadcast || !input.requiresGrad) return;
+        const ig = sumTo(broadcast, input.shape); // what the engine does for every op: broadcast gradients summed back
         known.set(input, known.has(input) ? add(known.get(input)!, ig) : ig);
         receivers.push(input.label ?? idOf.get(input)!);
       });

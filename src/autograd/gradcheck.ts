@@ -3,7 +3,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
 import * as raw from '../tensor/raw.js';
-import { noGrad } from './engine.js';
+import { noGrad, withGradMode } from './engine.js';
 import { backward, grad } from './backward.js';
 import { add, mul } from './ops/arithmetic.js';
 import { sum } from './ops/broadcast.js';
@@ -32,13 +32,14 @@ export function gradgradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tenso
   const probe = noGrad(() => fn(...inputs));
   const u = fixedWeights(probe.shape, 1);
   const vs = checked.map((t, i) => fixedWeights(t.shape, i + 2));
-  const h = (...xs: Tensor[]): Tensor => {
+  // h records its own graph even when gradcheck evaluates it under noGrad for finite differences
+  const h = (...xs: Tensor[]): Tensor => withGradMode(true, () => {
     const out = fn(...xs);
     const wanted = xs.filter((t) => t.requiresGrad);
     if (!out.requiresGrad) return raw.scalar(0, 'float64');
     const grads = grad([out], wanted, { gradOutputs: [u], createGraph: true, allowUnused: true });
     return grads.reduce<Tensor>((acc, g, i) => (g ? add(acc, sum(mul(g, vs[i]))) : acc), raw.scalar(0, 'float64'));
-  };
+  });
   try {
     return gradcheck(h, inputs, { ...opts, allowConstant: true });
   } catch (e) {
