@@ -3,7 +3,8 @@
 // Standard Adam (the default) corrects the bias of the zero-initialised moments:
 //   θ ← θ − (α/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε)   (PyTorch's arithmetic).
 // Adam's weightDecay is L2 (g ← g + λθ); AdamW's is decoupled: θ ← θ(1 − αλ) before the step.
-import type { TypedArray } from '../tensor/dtype.js';
+import { kernelFor } from '../tensor/kernels/index.js';
+import type { FloatArray } from '../tensor/kernels/types.js';
 import { Optimizer, type ParamsInput } from './optimizer.js';
 
 export interface AdamOptions {
@@ -43,30 +44,14 @@ export class Adam extends Optimizer<AdamOptions> {
         const s = this.stateOf(p, () => ({ step: 0, expAvg: this.zerosLike(p), expAvgSq: this.zerosLike(p) }));
         const t = (s.step as number) + 1;
         s.step = t;
-        const theta = p.data;
-        if (this.decoupled && weightDecay !== 0) {
-          const keep = 1 - lr * weightDecay;
-          for (let i = 0; i < theta.length; i++) theta[i] *= keep;
-        }
-        const stepSize = biasCorrection ? lr / (1 - b1 ** t) : lr;
-        const bc2Sqrt = biasCorrection ? Math.sqrt(1 - b2 ** t) : 1;
-        adamUpdate(theta, p.grad.data, s.expAvg as TypedArray, s.expAvgSq as TypedArray, stepSize, b1, b2, eps, bc2Sqrt, this.decoupled ? 0 : weightDecay);
+        kernelFor('adamUpdate', p.dtype, p.size)({
+          theta: p.data as FloatArray, grad: p.grad.data as FloatArray, m: s.expAvg as FloatArray, v: s.expAvgSq as FloatArray,
+          stepSize: biasCorrection ? lr / (1 - b1 ** t) : lr, beta1: b1, beta2: b2, eps,
+          bc2Sqrt: biasCorrection ? Math.sqrt(1 - b2 ** t) : 1,
+          l2: this.decoupled ? 0 : weightDecay, decay: this.decoupled ? 1 - lr * weightDecay : 1, // AdamW: θ ← θ(1 − αλ) first
+        });
       }
     }
-  }
-}
-
-/** The moment updates and θ ← θ − stepSize·m/(√v/bc2Sqrt + ε), one pass, in place, no allocation. */
-function adamUpdate(
-  theta: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray,
-  stepSize: number, b1: number, b2: number, eps: number, bc2Sqrt: number, l2: number,
-): void {
-  const c1 = 1 - b1, c2 = 1 - b2;
-  for (let i = 0; i < theta.length; i++) {
-    const g = l2 === 0 ? grad[i] : grad[i] + l2 * theta[i];
-    m[i] = b1 * m[i] + c1 * g;
-    v[i] = b2 * v[i] + c2 * g * g;
-    theta[i] -= stepSize * (m[i] / (Math.sqrt(v[i]) / bc2Sqrt + eps));
   }
 }
 

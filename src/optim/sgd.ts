@@ -1,6 +1,7 @@
 // SGD (D17: θ ← θ − α·∇L) with PyTorch's momentum, dampening, Nesterov and L2 weight decay:
 //   g ← ∇L + λθ;  b ← g on the first step, else μb + (1 − τ)g;  g ← g + μb (Nesterov) or b;  θ ← θ − α·g.
-import type { TypedArray } from '../tensor/dtype.js';
+import { kernelFor } from '../tensor/kernels/index.js';
+import type { FloatArray } from '../tensor/kernels/types.js';
 import { Optimizer, type ParamsInput } from './optimizer.js';
 
 export interface SGDOptions {
@@ -29,31 +30,13 @@ export class SGD extends Optimizer<SGDOptions> {
       for (const p of group.params) {
         if (!p.grad) continue;
         if (momentum === 0) {
-          sgdUpdate(p.data, p.grad.data, lr, weightDecay);
+          kernelFor('sgdUpdate', p.dtype, p.size)(p.data as FloatArray, p.grad.data as FloatArray, lr, weightDecay);
           continue;
         }
         const first = !this.state.has(p);
         const state = this.stateOf(p, () => ({ momentumBuffer: this.zerosLike(p) }));
-        sgdMomentumUpdate(p.data, p.grad.data, state.momentumBuffer as TypedArray, first, lr, momentum, dampening, nesterov, weightDecay);
+        kernelFor('sgdMomentumUpdate', p.dtype, p.size)(p.data as FloatArray, p.grad.data as FloatArray, state.momentumBuffer as FloatArray, first, lr, momentum, dampening, nesterov, weightDecay);
       }
     }
   }
 }
-
-/** θ ← θ − α(g + λθ), in place. */
-function sgdUpdate(theta: TypedArray, grad: TypedArray, lr: number, wd: number): void {
-  for (let i = 0; i < theta.length; i++) theta[i] -= lr * (grad[i] + wd * theta[i]);
-}
-
-/** The momentum update, in place on θ and the buffer b (read back after storing, as PyTorch's in-place ops). */
-function sgdMomentumUpdate(
-  theta: TypedArray, grad: TypedArray, buf: TypedArray, first: boolean,
-  lr: number, mu: number, dampening: number, nesterov: boolean, wd: number,
-): void {
-  for (let i = 0; i < theta.length; i++) {
-    const g = grad[i] + wd * theta[i];
-    buf[i] = first ? g : mu * buf[i] + (1 - dampening) * g;
-    theta[i] -= lr * (nesterov ? g + mu * buf[i] : buf[i]);
-  }
-}
-

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agreements, numberAfter, row, runExample, type Run } from './run.js';
 
-const EXAMPLES = ['10-cnn-mnist', '11-toy-gpt-vs-gpt', '12-text-classifier', '13-bert-pretrain-finetune', '14-deployment'];
+const EXAMPLES = ['10-cnn-mnist', '11-toy-gpt-vs-gpt', '12-text-classifier', '13-bert-pretrain-finetune', '14-deployment', '15-higher-order-gradients'];
 const outDir = mkdtempSync(join(tmpdir(), 'tsgrad-examples-b-'));
 
 describe('examples 10–14 (each run with --fast)', function () {
@@ -132,5 +132,13 @@ describe('examples 10–14 (each run with --fast)', function () {
     expect(existsSync(join(outDir, '14-mlp.safetensors'))).to.equal(true);
     expect(out).to.include('tsgrad quantize --checkpoint DIR --out DIR2');
     expect(out).to.include('tsgrad serve --checkpoint DIR');
+  });
+  it('15: a Hessian-vector product by double backward equals the hand-built H·v and finite differences; Newton beats descent', () => {
+    const out = runs.get('15-higher-order-gradients')!.stdout;
+    expect(agreements(out)).to.have.length(1);
+    expect(numberAfter(out, 'max |finite differences − autograd| =')).to.be.lessThan(1e-7);
+    expect(numberAfter(out, 'Newton after 6 steps: w = [')).to.be.closeTo(-0.130134, 1e-6);
+    expect(numberAfter(out, /Newton after 6 steps: .*‖∇L‖ = ([0-9.e+-]+)/)).to.be.lessThan(1e-12);
+    expect(numberAfter(out, 'gradient descent after 6 steps: ‖∇L‖ =')).to.be.greaterThan(1e-3);
   });
 });

@@ -167,4 +167,5 @@ describe('examples (each run with --fast)', function () {
     expect(change.slice(0, 3)).to.deep.equal([0, 0, 0]);
     expect(change[3]).to.be.greaterThan(0);
   });
+
 });

@@ -4,6 +4,7 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { promoteTypes, type FloatDType } from '../../tensor/dtype.js';
 import * as raw from '../../tensor/raw.js';
+import { kernelFor } from '../../tensor/kernels/index.js';
 import type { FloatArray } from '../../tensor/kernels/types.js';
 import { random } from '../../tensor/random.js';
 import { fmt } from '../../tensor/shape.js';
@@ -74,7 +75,7 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   // S = Q·Kᵀ·scale   [..., Tq, Tk]
   const scores = raw.matmul(q, k, false, true);
   const s = scores.data as FloatArray;
-  for (let i = 0; i < s.length; i++) s[i] *= scale;
+  kernelFor('binary', dtype, s.length)('mul', s, scores.shape, raw.scalar(scale, dtype).data, [], s, scores.shape); // S *= scale, in place
   if (mask) {
     if (mask.dtype === 'int32') throw new Error(`${OP}: mask must be bool (true = attend) or float (added to the scores), got int32`);
     if (!broadcastsInto(mask.shape, scores.shape)) {
@@ -91,7 +92,7 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   let Pd = P;
   if (dropout > 0) {
     keep = dropoutMask(P.size, dropout, dtype);
-    Pd = new Tensor((P.data as FloatArray).map((p, i) => p * keep![i]), P.shape, dtype);
+    Pd = raw.binary('mul', P, new Tensor(keep, P.shape, dtype));
   }
   const out = raw.matmul(Pd, v); // O = Pd · V   [..., Tq, dv]
 
@@ -115,13 +116,11 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
     if (!query.requiresGrad && !key.requiresGrad && !maskGrad) return [null, null, dV];
     const dPd = raw.sumTo(raw.matmul(dO, v, false, true), P.shape); // dPd = dO · Vᵀ (summed over dims only V had)
     if (keep) {
-      const g = dPd.data as FloatArray;
-      for (let i = 0; i < g.length; i++) g[i] *= keep[i]; // dP = dPd ⊙ keep / (1 − p)
+      kernelFor('binary', dtype, dPd.size)('mul', dPd.data, dPd.shape, keep, P.shape, dPd.data, dPd.shape); // dP = dPd ⊙ keep / (1 − p)
     }
     const dS = raw.softmaxBackward(P, dPd); // dS = P ⊙ (dP − rowsum(dP ⊙ P))
     const dMask = maskGrad ? new Tensor((dS.data as FloatArray).slice(), dS.shape, dtype) : null; // ∂S/∂mask = 1
-    const g = dS.data as FloatArray;
-    for (let i = 0; i < g.length; i++) g[i] *= scale;
+    kernelFor('binary', dtype, dS.size)('mul', dS.data, dS.shape, raw.scalar(scale, dtype).data, [], dS.data, dS.shape); // dS *= scale
     const dQ = query.requiresGrad ? raw.matmul(dS, k) : null; // dQ = dS · K · scale
     const dK = key.requiresGrad ? raw.matmul(dS, q, true, false) : null; // dK = dSᵀ · Q · scale
     return maskGrad ? [dQ, dK, dV, dMask] : [dQ, dK, dV];

@@ -114,10 +114,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts
   const wMat = new Tensor(w.data, [1, G, Og, K], dtype); // a view of w, one [Og, K] matrix per group
   const out = raw.matmul(wMat, col); // Y[n, g] = W_g · col[n, g]   [N, G, Og, L]
   const y = out.data as FloatArray;
-  if (b) for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
-    const at = (n * O + o) * L, bo = b.data[o];
-    for (let l = 0; l < L; l++) y[at + l] += bo;
-  }
+  if (b) kernelFor('binary', dtype, y.length)('add', y, [N, O, L], b.data, [O, 1], y, [N, O, L]); // y += b per channel, in place
   const outShape = input.ndim === 4 ? [N, O, g.outH, g.outW] : [O, g.outH, g.outW];
   const inputs = bias ? [input, weight, bias] : [input, weight];
   // the composite twin: unfold, one batched matmul, the bias broadcast
@@ -136,21 +133,11 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts
     }
     if (weight.requiresGrad) {
       // dW_g = Σ_n dY[n, g] · col[n, g]ᵀ
-      const perImage = raw.matmul(dY, col, false, true).data as FloatArray; // [N, G, Og, K]
-      const sum = new Float64Array(O * K);
-      for (let n = 0; n < N; n++) for (let i = 0, at = n * O * K; i < O * K; i++) sum[i] += perImage[at + i];
-      dw = new Tensor(dtype === 'float64' ? sum : Float32Array.from(sum), weight.shape, dtype);
+      const perImage = raw.matmul(dY, col, false, true); // [N, G, Og, K]
+      dw = raw.view(raw.reduce(raw.view(perImage, [N, O * K]), [0], 'sum', false), weight.shape);
     }
-    if (bias?.requiresGrad) {
-      // db[o] = Σ_{n, h, w} dY[n, o, h, w]
-      const sum = new Float64Array(O), d = dY.data;
-      for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
-        let s = 0;
-        for (let l = 0, at = (n * O + o) * L; l < L; l++) s += d[at + l];
-        sum[o] += s;
-      }
-      db = new Tensor(dtype === 'float64' ? sum : Float32Array.from(sum), [O], dtype);
-    }
+    // db[o] = Σ_{n, h, w} dY[n, o, h, w]
+    if (bias?.requiresGrad) db = raw.reduce(raw.view(dY, [N, O, L]), [0, 2], 'sum', false);
     return bias ? [dx, dw, db] : [dx, dw];
   }, composite as (...ts: Tensor[]) => Tensor);
 }

@@ -3,6 +3,7 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { arrayFor } from '../../tensor/dtype.js';
 import * as raw from '../../tensor/raw.js';
+import { kernelFor } from '../../tensor/kernels/index.js';
 import { random } from '../../tensor/random.js';
 import { fmt, sizeOf } from '../../tensor/shape.js';
 import { recordFused } from '../engine.js';
@@ -29,8 +30,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   let y = raw.matmul(x2d, w, false, true); // [rows, out], Wᵀ never materialised
   if (b) {
     y = raw.cast(y, raw.binaryDType('add', y.dtype, b.dtype));
-    const yd = y.data, bd = raw.expand(b, [outF]).data; // a [] or [1] bias broadcasts
-    for (let r = 0; r < rows; r++) for (let j = 0; j < outF; j++) yd[r * outF + j] += bd[j];
+    kernelFor('binary', y.dtype, y.size)('add', y.data, y.shape, raw.cast(b, y.dtype).data, b.shape, y.data, y.shape); // y += b, in place
   }
   const inputs = b ? [x, w, b] : [x, w];
   return recordFused(raw.view(y, outShape), 'linear', inputs, (g, needs) => {

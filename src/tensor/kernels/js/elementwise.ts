@@ -33,7 +33,7 @@ function sameShape(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray):
 }
 
 /**
- * out[i] = f(a[ia], b[ib]) over the broadcast shape. Same-shape and scalar operands take a straight
+ * out[i] = f(a[ia], b[ib]) over the broadcast shape; out may be a itself (an in-place update). Same-shape and scalar operands take a straight
  * loop; otherwise an odometer walks the outer dims and the last dim is an inner loop with strides.
  */
 export function binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b: TypedArray, bShape: readonly number[], out: TypedArray, outShape: readonly number[]): void {
@@ -62,10 +62,11 @@ export function binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b
   const sb = broadcastStrides(bShape, outShape);
   const inner = outShape[nd - 1];
   const ia = sa[nd - 1], ib = sb[nd - 1];
+  const run = stridedRun(op, f);
   const idx = new Array<number>(nd).fill(0);
   let ao = 0, bo = 0;
   for (let o = 0; o < n; o += inner) {
-    for (let j = 0; j < inner; j++) out[o + j] = f(a[ao + j * ia], b[bo + j * ib]);
+    run(a, ao, ia, b, bo, ib, out, o, inner);
     for (let d = nd - 2; d >= 0; d--) {
       idx[d]++;
       ao += sa[d];
@@ -75,6 +76,19 @@ export function binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b
       bo -= sb[d] * outShape[d];
       idx[d] = 0;
     }
+  }
+}
+
+type Run = (a: TypedArray, ao: number, ia: number, b: TypedArray, bo: number, ib: number, out: TypedArray, o: number, inner: number) => void;
+
+/** One last-dim run of a broadcast op; the hot ops as plain loops (a bias add, a row or column scale). */
+function stridedRun(op: BinaryOp, f: (x: number, y: number) => number): Run {
+  switch (op) {
+    case 'add': return (a, ao, ia, b, bo, ib, out, o, inner) => { for (let j = 0; j < inner; j++) out[o + j] = a[ao + j * ia] + b[bo + j * ib]; };
+    case 'sub': return (a, ao, ia, b, bo, ib, out, o, inner) => { for (let j = 0; j < inner; j++) out[o + j] = a[ao + j * ia] - b[bo + j * ib]; };
+    case 'mul': return (a, ao, ia, b, bo, ib, out, o, inner) => { for (let j = 0; j < inner; j++) out[o + j] = a[ao + j * ia] * b[bo + j * ib]; };
+    case 'div': return (a, ao, ia, b, bo, ib, out, o, inner) => { for (let j = 0; j < inner; j++) out[o + j] = a[ao + j * ia] / b[bo + j * ib]; };
+    default: return (a, ao, ia, b, bo, ib, out, o, inner) => { for (let j = 0; j < inner; j++) out[o + j] = f(a[ao + j * ia], b[bo + j * ib]); };
   }
 }
 
