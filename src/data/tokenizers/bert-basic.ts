@@ -12,7 +12,9 @@ export interface BasicOptions {
 }
 
 // ASCII answers without a regex: corpora are mostly ASCII and this runs once per character.
-const isWhitespace = (c: string, cp: number) => cp === 32 || cp === 9 || cp === 10 || cp === 13 || (cp > 127 && /\p{Zs}/u.test(c));
+// Whitespace is Unicode's White_Space (Zs and U+2028/U+2029 too), as Python's str.split() and Rust's
+// char::is_whitespace; the controls among it (\v, \f, U+0085) were dropped by isControl first.
+const isWhitespace = (c: string, cp: number) => cp === 32 || cp === 9 || cp === 10 || cp === 13 || (cp > 127 && /\p{White_Space}/u.test(c));
 const isControl = (c: string, cp: number) =>
   cp < 128 ? (cp < 32 && cp !== 9 && cp !== 10 && cp !== 13) || cp === 127 : /\p{C}/u.test(c);
 

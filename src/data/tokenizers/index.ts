@@ -13,7 +13,7 @@ export type { Tokenizer, TokenizerJSON, TokenizerType } from './tokenizer.js';
 export { CharTokenizer, type CharFitOptions } from './char.js';
 export { WordTokenizer, padSequences, textToWordSequence, KERAS_FILTERS, type WordFitOptions, type PadOptions } from './word.js';
 export { BPETokenizer, END_OF_TEXT, type BPEOptions } from './bpe.js';
-export { BYTE_TO_UNICODE, UNICODE_TO_BYTE, GPT2_BYTE_ORDER, GPT2_PATTERN, pretokenize } from './bytes.js';
+export { BYTE_TO_UNICODE, UNICODE_TO_BYTE, GPT2_BYTE_ORDER, GPT2_PATTERN, pretokenize, toByteString } from './bytes.js';
 export { WordPieceTokenizer, BERT_SPECIAL_TOKENS, type WordPieceOptions, type WordPieceTrainOptions, type EncodedPair } from './wordpiece.js';
 export { basicTokenize, type BasicOptions } from './bert-basic.js';
 
