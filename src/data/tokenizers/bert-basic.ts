@@ -9,6 +9,11 @@ export interface BasicOptions {
   stripAccents?: boolean;
   /** Split CJK ideographs into one token each (BERT's vocabularies hold them as single characters). */
   tokenizeChineseChars?: boolean;
+  /**
+   * NFC-compose the cleaned text first (default true, as Python's BertTokenizer; Hugging Face's
+   * fast tokenizer does not, and a tokenizer.json without an NFC step reads back with false).
+   */
+  nfc?: boolean;
 }
 
 // ASCII answers without a regex: corpora are mostly ASCII and this runs once per character.
@@ -70,7 +75,8 @@ function splitOnPunctuation(token: string): string[] {
 export function basicTokenize(text: string, opts: BasicOptions = {}): string[] {
   const lowercase = opts.lowercase ?? true;
   const strip = opts.stripAccents ?? lowercase;
-  const cleaned = cleanText(text, opts.tokenizeChineseChars ?? true).normalize('NFC');
+  let cleaned = cleanText(text, opts.tokenizeChineseChars ?? true);
+  if (opts.nfc ?? true) cleaned = cleaned.normalize('NFC');
   const out: string[] = [];
   for (let token of cleaned.split(' ')) {
     if (!token) continue;

@@ -215,6 +215,7 @@ export class WordPieceTokenizer implements Tokenizer {
       stripAccents: field(json, o, 'stripAccents', isBoolean, 'a boolean'),
       tokenizeChineseChars: field(json, o, 'tokenizeChineseChars', isBoolean, 'a boolean'),
       maxInputCharsPerWord: field(json, o, 'maxInputCharsPerWord', isMaxInputChars, `an integer in [0, ${MAX_INPUT_CHARS_PER_WORD}]`),
+      nfc: json.nfc === undefined ? true : field(json, o, 'nfc', isBoolean, 'a boolean'), // absent before tsgrad wrote tokenizer.json in Hugging Face's schema
     });
   }
 }
@@ -235,6 +236,7 @@ function resolveOptions(opts: WordPieceOptions): Readonly<Required<WordPieceOpti
     lowercase,
     stripAccents: opts.stripAccents ?? lowercase,
     tokenizeChineseChars: opts.tokenizeChineseChars ?? true,
+    nfc: opts.nfc ?? true,
     maxInputCharsPerWord: opts.maxInputCharsPerWord ?? 100,
   });
 }
