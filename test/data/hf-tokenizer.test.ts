@@ -104,6 +104,10 @@ describe('data: tokenizer.json in Hugging Face\'s schema, against @huggingface/t
     expect(readJson(path.join(bertDir, 'tokenizer_config.json'))).to.include({ tokenizer_class: 'BertTokenizer', do_lower_case: false });
     expect(fs.readFileSync(path.join(bertDir, 'vocab.txt'), 'utf8').split('\n').slice(0, 5)).to.deep.equal(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
     expect(readJson(path.join(dir, 'WordPiece-lowercase', 'tokenizer.json')).normalizer).to.include({ type: 'BertNormalizer', lowercase: true, strip_accents: true });
+    const bare = path.join(dir, 'no-cls'); // a vocabulary without [CLS] / [SEP]: nothing to add around the text
+    saveTokenizer(WordPieceTokenizer.fromVocab(['[UNK]', 'a', '##b']), bare);
+    expect(readJson(path.join(bare, 'tokenizer.json')).post_processor).to.equal(null);
+    expect(loadTokenizer(bare).encode('ab a')).to.deep.equal([1, 2, 1]);
   });
 
   it('removes the other kind of file when a folder is saved over, so no stale tokenizer loads', () => {

@@ -59,8 +59,8 @@ function bpeFiles(t: BPETokenizer): Record<string, string> {
 
 function wordPieceFiles(t: WordPieceTokenizer): Record<string, string> {
   const o = t.options;
-  const cls = t.clsId;
-  const sep = t.sepId;
+  const cls = t.specialTokens['[CLS]'];
+  const sep = t.specialTokens['[SEP]'];
   const seq = (id: 'A' | 'B', typeId: number) => ({ Sequence: { id, type_id: typeId } });
   const special = (id: string, typeId: number) => ({ SpecialToken: { id, type_id: typeId } });
   const bert = { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: o.tokenizeChineseChars, strip_accents: o.stripAccents, lowercase: o.lowercase };
@@ -73,7 +73,7 @@ function wordPieceFiles(t: WordPieceTokenizer): Record<string, string> {
     added_tokens: Object.entries(t.specialTokens).map(([s, id]) => addedToken(s, id)),
     normalizer,
     pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
+    post_processor: cls === undefined || sep === undefined ? null : { // a vocabulary without [CLS] or [SEP] adds nothing
       type: 'TemplateProcessing',
       single: [special('[CLS]', 0), seq('A', 0), special('[SEP]', 0)],
       pair: [special('[CLS]', 0), seq('A', 0), special('[SEP]', 0), seq('B', 1), special('[SEP]', 1)],
