@@ -9,8 +9,9 @@ import { BERT_SPECIAL_TOKENS, MAX_INPUT_CHARS_PER_WORD, WordPieceTokenizer, isMa
 
 type Json = Record<string, unknown>;
 
-/** An added token as tokenizer.json writes it: special tokens are matched in the raw text. */
-const addedToken = (content: string, id: number) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+/** How an added token is matched: whole, in the raw text (not normalized), and special. */
+const SPECIAL = { single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+const addedToken = (content: string, id: number) => ({ id, content, ...SPECIAL });
 
 /** The files of a tokenizer folder, name → content. */
 export function toHuggingFace(tokenizer: BPETokenizer | WordPieceTokenizer): Record<string, string> {
@@ -20,7 +21,7 @@ export function toHuggingFace(tokenizer: BPETokenizer | WordPieceTokenizer): Rec
 const text = (json: unknown) => `${JSON.stringify(json, null, 2)}\n`;
 
 function addedTokensDecoder(specials: Readonly<Record<string, number>>): Json {
-  return Object.fromEntries(Object.entries(specials).map(([s, id]) => [String(id), { ...addedToken(s, id), id: undefined }]));
+  return Object.fromEntries(Object.entries(specials).map(([content, id]) => [String(id), { content, ...SPECIAL }]));
 }
 
 function bpeFiles(t: BPETokenizer): Record<string, string> {
