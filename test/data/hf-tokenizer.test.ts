@@ -32,6 +32,7 @@ const fragments = [
   ' https://example.com/path?q=1&r=2#frag', ' email@example.org', ' $100 €50 £20', ' #tag @user ~^|\\',
   ' Ελληνικά', ' Русский текст', ' עברית', ' العربية', ' हिन्दी', ' ไทย', ' ALL CAPS', ' MiXeD CaSe',
   'a\u200bb\u200dc\ufeffd', 'x\u0000y\u0007z', ' unaffable', ' running runner',
+  '<|endoftext|>', ' [MASK]', '[SEP]x', ' [mask]', // special tokens, written in the text
 ];
 const separators = [' ', '  ', '   ', '\n', '\n\n', '\t', '\r\n', ' \n ', '\u00a0', '\u2003', '\u3000', '\u2028', ''];
 const corpus = Array.from({ length: 20 }, (_, i) => fragments.map((f, j) => ((i + j) % 4 === 0 ? f.toUpperCase() : f)).join(separators[i % separators.length])).join('\n');
