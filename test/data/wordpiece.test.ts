@@ -50,12 +50,18 @@ describe('data: WordPieceTokenizer on a vocab.txt', () => {
   it('encodes hello U+2028 dog as two words', () => {
     expect(tok.encode('hello\u2028dog')).to.deep.equal([23, 22]);
   });
-  it('cuts a 2,000-letter word in time: candidates stop at the longest vocabulary entry', function () {
+  it('cuts a 2,000-letter word in time: candidates have only the lengths of vocabulary entries', function () {
     this.timeout(2000); // trying every candidate length up to the word's took 27 s (cubic in the length)
     const letters = new WordPieceTokenizer(['[UNK]', 'a', '##a', '##aa'], { maxInputCharsPerWord: 2000 });
     const ids = letters.encode('a'.repeat(2000));
     expect(ids.length).to.equal(1 + 999 + 1); // a, then ##aa × 999, then ##a
     expect(ids.slice(0, 2)).to.deep.equal([1, 3]);
+  });
+  it('cuts a 10,000-letter word in time next to a 5,000-character vocabulary entry', function () {
+    this.timeout(2000); // capping candidates at the longest entry alone: ~10¹¹ character copies
+    const letters = new WordPieceTokenizer(['[UNK]', 'a', '##a', '##' + 'b'.repeat(5000)], { maxInputCharsPerWord: 10_000 });
+    expect(letters.encode('a'.repeat(10_000))).to.deep.equal([1, ...new Array<number>(9999).fill(2)]);
+    expect(letters.tokenize('a' + 'b'.repeat(5000))).to.deep.equal(['a', '##' + 'b'.repeat(5000)]);
   });
   it('refuses a maxInputCharsPerWord over 10,000', () => {
     expect(() => new WordPieceTokenizer(['[UNK]'], { maxInputCharsPerWord: 1e9 })).to.throw(/maxInputCharsPerWord must be an integer in \[0, 10000\] \(got 1000000000\)/);

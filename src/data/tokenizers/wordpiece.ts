@@ -40,13 +40,22 @@ export class WordPieceTokenizer implements Tokenizer {
   readonly options: Readonly<Required<WordPieceOptions>>;
   readonly specialTokens: Readonly<Record<string, number>>;
   private readonly index = new Map<string, number>();
-  /** Code points of the longest vocabulary entry (its '##' included): no longer candidate can match. */
-  private readonly longestEntry: number;
+  /** The lengths (code points) a piece can have at a word's start and after it ('##' not counted),
+   *  longest first: only these candidates are looked up. */
+  private readonly startLengths: number[];
+  private readonly innerLengths: number[];
 
   constructor(vocab: readonly string[], opts: WordPieceOptions = {}) {
     this.vocab = Object.freeze([...vocab]);
     vocab.forEach((t, i) => this.index.set(t, i)); // a repeated line: the later id wins, as in Hugging Face
-    this.longestEntry = vocab.reduce((m, t) => Math.max(m, codePoints(t)), 0);
+    const startLengths = new Set<number>();
+    const innerLengths = new Set<number>();
+    for (const t of vocab) {
+      startLengths.add(codePoints(t));
+      if (t.startsWith('##')) innerLengths.add(codePoints(t) - 2);
+    }
+    const longestFirst = (set: Set<number>) => [...set].filter((n) => n > 0).sort((a, b) => b - a);
+    [this.startLengths, this.innerLengths] = [longestFirst(startLengths), longestFirst(innerLengths)];
     this.options = resolveOptions(opts);
     if (!this.index.has('[UNK]')) throw new Error(`WordPieceTokenizer: the vocabulary (${vocab.length} tokens) has no [UNK] token`);
     const specials: Record<string, number> = {};
@@ -88,8 +97,8 @@ export class WordPieceTokenizer implements Tokenizer {
   }
 
   /**
-   * Greedy longest match from the left. Candidates are no longer than the longest vocabulary entry,
-   * so a word of n characters costs O(n · L²) for entries of at most L characters, not O(n³).
+   * Greedy longest match from the left. Candidates have only the lengths vocabulary entries have
+   * (a few dozen), so a word of n characters costs O(n · lengths · L), not O(n³) as trying every one.
    */
   private wordPiece(word: string): string[] {
     const offsets = [0]; // code unit offset of each code point, and the end
@@ -98,12 +107,13 @@ export class WordPieceTokenizer implements Tokenizer {
     if (length > this.options.maxInputCharsPerWord) return ['[UNK]'];
     const pieces: string[] = [];
     for (let start = 0; start < length; ) {
-      let end = Math.min(length, start + this.longestEntry);
       let found: string | null = null;
-      for (; end > start; end--) {
-        const piece = (start > 0 ? '##' : '') + word.slice(offsets[start], offsets[end]);
+      let end = start;
+      for (const n of start === 0 ? this.startLengths : this.innerLengths) {
+        if (start + n > length) continue;
+        const piece = (start > 0 ? '##' : '') + word.slice(offsets[start], offsets[start + n]);
         if (this.index.has(piece)) {
-          found = piece;
+          [found, end] = [piece, start + n];
           break;
         }
       }
