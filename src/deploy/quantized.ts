@@ -6,7 +6,7 @@
 //                          Linear, GPT's Conv1D included): a quantized weight `W` is stored as `W`
 //                          (I8, W's shape) and `W_scale` (F32, [rows]); every other tensor as before.
 //                          A tied weight is stored once, under its first name.
-//   OUT/tokenizer.json, OUT/trainer_state.json   copied unchanged (task, labels, the run's options)
+//   OUT/tokenizer files, OUT/trainer_state.json  copied unchanged (task, labels, the run's options)
 //
 // Loading dequantizes every weight once (W = q · scale, row by row) into an ordinary float32
 // model, so inference runs the same kernels at the same speed as the float model; the file is ~4×
@@ -28,7 +28,7 @@ import { Embedding } from '../nn/embedding.js';
 import { GPT, BertModel, BertForMaskedLM, BertForSequenceClassification, type GPTConfig, type BertConfig } from '../models/index.js';
 import { MLP, type Activation } from '../models/mlp.js';
 import { LeNet5 } from '../models/lenet.js';
-import { loadTokenizer, TOKENIZER_FILE } from '../data/tokenizers/index.js';
+import { hasTokenizer, loadTokenizer, TOKENIZER_FILE, TOKENIZER_FILES } from '../data/tokenizers/index.js';
 import { loadCheckpoint, readTrainerState, resolveCheckpointDir, TRAINER_STATE_FILE, type LoadedCheckpoint, type Task } from '../train/checkpoint.js';
 import { MODEL_CONFIG_FILE, MODEL_FILE, readModelConfig } from '../train/model-files.js';
 import { dequantizeRows, quantizeRows, quantizationError } from './int8.js';
@@ -213,7 +213,7 @@ export function quantizeCheckpoint(ck: LoadedCheckpoint, out: string, { embeddin
   writeFolderAtomically(out, overwrite, (dir) => {
     io.save(path.join(dir, MODEL_FILE), tensors, { format: 'pt', quantization: QUANT_METHOD }, { dtypes });
     io.writeFileAtomic(path.join(dir, MODEL_CONFIG_FILE), `${JSON.stringify({ ...sourceConfig, quantization_config: quantization }, null, 2)}\n`);
-    for (const file of [TOKENIZER_FILE, TRAINER_STATE_FILE]) {
+    for (const file of [...TOKENIZER_FILES, TRAINER_STATE_FILE]) {
       if (fs.existsSync(path.join(ck.dir, file))) io.writeFileAtomic(path.join(dir, file), fs.readFileSync(path.join(ck.dir, file)));
     }
   });
@@ -286,7 +286,7 @@ export async function loadQuantized(dir: string): Promise<LoadedQuantized> {
   const state = fs.existsSync(path.join(ckpt, TRAINER_STATE_FILE)) ? readTrainerState(ckpt) : null;
   const task = state?.task ?? TASK_OF[qc.model.class];
   if (!task) throw new Error(`loadQuantized: ${ckpt}: a ${qc.model.class} has no task head`);
-  const tokenizer = fs.existsSync(path.join(ckpt, TOKENIZER_FILE)) ? loadTokenizer(ckpt) : null;
+  const tokenizer = hasTokenizer(ckpt) ? loadTokenizer(ckpt) : null;
   if (!tokenizer && task !== 'image') throw new Error(`loadQuantized: ${ckpt} has no ${TOKENIZER_FILE}, which a ${task} model needs`);
   let labelNames = state?.labelNames;
   if (task === 'classify' && !labelNames && model instanceof BertForSequenceClassification) labelNames = Array.from({ length: model.numLabels }, (_, i) => String(i));

@@ -16,7 +16,7 @@ import type { Module } from '../nn/module.js';
 import { GPT, BertModel, BertForMaskedLM, BertForSequenceClassification } from '../models/index.js';
 import { MLP } from '../models/mlp.js';
 import { LeNet5 } from '../models/lenet.js';
-import { loadTokenizer, TOKENIZER_FILE, type Tokenizer } from '../data/tokenizers/index.js';
+import { hasTokenizer, loadTokenizer, TOKENIZER_FILE, type Tokenizer } from '../data/tokenizers/index.js';
 import { loadModel, MODEL_CONFIG_FILE, MODEL_FILE, type SplitOptimizerState } from './model-files.js';
 
 export const CHECKPOINT_PREFIX = 'checkpoint-';
@@ -181,7 +181,7 @@ export function pauseInsideSave(step: number): void {
 export interface LoadedCheckpoint {
   /** The model, built from config.json and loaded, in eval mode. */
   model: Module;
-  /** dir/tokenizer.json, or null where there is none (image models). */
+  /** dir/tokenizer.json (or tsgrad_tokenizer.json), or null where there is none (image models). */
   tokenizer: Tokenizer | null;
   task: Task;
   /** Class id → label, for classifiers. */
@@ -216,7 +216,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     throw new Error(`checkpoint: ${ckpt}: ${(e as Error).message}`, { cause: e });
   }
   const task = state?.task ?? taskOf(model);
-  const tokenizer = fs.existsSync(path.join(ckpt, TOKENIZER_FILE)) ? loadTokenizer(ckpt) : null;
+  const tokenizer = hasTokenizer(ckpt) ? loadTokenizer(ckpt) : null;
   if (!tokenizer && task !== 'image') throw new Error(`checkpoint: ${ckpt} has no ${TOKENIZER_FILE}, which a ${task} model needs`);
   let labelNames = state?.labelNames;
   if (task === 'classify' && !labelNames && model instanceof BertForSequenceClassification) labelNames = Array.from({ length: model.numLabels }, (_, i) => String(i));

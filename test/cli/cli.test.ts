@@ -124,7 +124,7 @@ describe('tsgrad CLI (spawned)', function () {
 
     it('keeps the newest --keep checkpoints, each complete', () => {
       expect(fs.readdirSync(out).filter((n) => n.startsWith('checkpoint-')).sort()).to.deep.equal(['checkpoint-15', 'checkpoint-20']);
-      expect(fs.readdirSync(path.join(out, 'checkpoint-20')).sort()).to.deep.equal(['config.json', 'model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']);
+      expect(fs.readdirSync(path.join(out, 'checkpoint-20')).sort()).to.deep.equal(['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'tsgrad_tokenizer.json']);
       const state = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint-20', 'trainer_state.json'), 'utf8'));
       expect(state).to.include({ step: 20, task: 'lm' });
       expect(state.rng).to.have.keys(['c', 's0', 's1', 's2']);

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BPETokenizer, BYTE_TO_UNICODE, GPT2_BYTE_ORDER, pretokenize } from '../../src/data/index.js';
+import { BPETokenizer, BYTE_TO_UNICODE, GPT2_BYTE_ORDER, pretokenize, toByteString } from '../../src/data/index.js';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures');
 const gpt2Tiny = () => BPETokenizer.fromFiles(path.join(fixtures, 'gpt2-tiny-vocab.json'), path.join(fixtures, 'gpt2-tiny-merges.txt'));
@@ -141,12 +141,40 @@ describe('data: BPETokenizer.train', () => {
       expect(tok.decode(ids)).to.equal(s);
     }), { numRuns: 300 });
   });
-  it('handles a very long piece (merged in chunks) and round-trips it', () => {
+  it('handles a very long piece and round-trips it', () => {
     const tok = BPETokenizer.train('aaaa bbbb aaaa', 270);
     const long = 'a'.repeat(20000);
     expect(tok.decode(tok.encode(long))).to.equal(long);
   });
   it('refuses a vocabulary too small for the bytes and special tokens', () => {
     expect(() => BPETokenizer.train('abc', 200)).to.throw(/vocabSize must be an integer ≥ 257/);
+  });
+});
+
+describe('data: BPETokenizer merges across the whole of a long piece', () => {
+  // GPT-2's byte ids (GPT2_BYTE_ORDER) plus GPT-2's own ids for the merges that make '的'
+  // (UTF-8 E7 9A 84 = byte ids 163 248 226; 'çļ' stands in at 256, '的' is 21410 in GPT-2).
+  const gpt2Like = (extra: Record<string, number>, merges: [string, string][]) =>
+    new BPETokenizer({ ...Object.fromEntries(GPT2_BYTE_ORDER.map((b, id) => [BYTE_TO_UNICODE[b], id])), ...extra }, merges, []);
+  const [e7, x9a, x84] = [...toByteString('的')];
+
+  it("gives 1,366 × 21410 for '的' × 1366 (4,098 bytes), as GPT-2's tokenizer, with no cut at 4,096 bytes", () => {
+    const tok = gpt2Like({ [e7 + x9a]: 256, [e7 + x9a + x84]: 21410 }, [[e7, x9a], [e7 + x9a, x84]]);
+    expect(tok.encode('的'.repeat(3))).to.deep.equal([21410, 21410, 21410]);
+    const ids = tok.encode('的'.repeat(1366));
+    expect(ids.length).to.equal(1366); // chunked merging gave 1,368 ending 21410 163 248 226
+    expect(ids.every((id) => id === 21410)).to.equal(true);
+  });
+  it('merges a long letter run the same wherever it is cut (abc × 1500 = 4,500 bytes)', () => {
+    const tok = gpt2Like({ ab: 256, abc: 257 }, [['a', 'b'], ['ab', 'c']]);
+    expect(tok.encode('abc'.repeat(1500))).to.deep.equal(new Array(1500).fill(257));
+  });
+  it('merges the lowest rank first, the leftmost on a tie, in a run of one letter', () => {
+    const tok = gpt2Like({ aa: 256, aaaa: 257 }, [['a', 'a'], ['aa', 'aa']]);
+    // a×5: aa aa a (the leftmost pairs first) → aaaa a; a×200,001: 50,000 × aaaa then a
+    expect(tok.idsToTokens(tok.encode('aaaaa'))).to.deep.equal(['aaaa', 'a']);
+    const ids = tok.encode('a'.repeat(200_001));
+    expect(ids.length).to.equal(50_001);
+    expect(ids.slice(-2)).to.deep.equal([257, 64]);
   });
 });

@@ -95,7 +95,7 @@ describe('data: padSequences (Keras pad_sequences)', () => {
   });
 });
 
-describe('data: tokenizer registry (tokenizer.json)', () => {
+describe('data: tokenizer registry (tokenizer.json, tsgrad_tokenizer.json)', () => {
   const fixtures = path.join(import.meta.dirname, 'fixtures');
   const sample = 'Hello hello world! The dog is running, the cafe.';
   const tokenizers: [string, () => Tokenizer][] = [
@@ -113,7 +113,8 @@ describe('data: tokenizer registry (tokenizer.json)', () => {
       const tok = make();
       const sub = path.join(dir, type);
       const file = saveTokenizer(tok, sub);
-      expect(file).to.equal(path.join(sub, 'tokenizer.json'));
+      // Hugging Face's schema where it has the same tokenizer; tsgrad's own file for char and word
+      expect(file).to.equal(path.join(sub, type === 'char' || type === 'word' ? 'tsgrad_tokenizer.json' : 'tokenizer.json'));
       for (const source of [sub, file, fs.readFileSync(file, 'utf8'), tok.toJSON()]) {
         const back = loadTokenizer(source);
         expect(back.type).to.equal(type);
@@ -125,9 +126,11 @@ describe('data: tokenizer registry (tokenizer.json)', () => {
     });
   }
   it('names what is wrong with a saved tokenizer', () => {
-    expect(() => tokenizerFromJSON({ type: 'sentencepiece' })).to.throw(/unknown tokenizer type "sentencepiece" \(known: char, word, bpe, wordpiece\)/);
+    expect(() => tokenizerFromJSON({ type: 'sentencepiece' })).to.throw(/unknown tokenizer type "sentencepiece" \(known: char, word, bpe, wordpiece, or Hugging Face's schema/);
     expect(() => tokenizerFromJSON({ type: 'char', chars: 'abc' })).to.throw(/CharTokenizer.fromJSON: field 'chars' must be an array of strings/);
     expect(() => loadTokenizer(path.join(dir, 'nowhere'))).to.throw(/file not found: .*nowhere/);
+    fs.mkdirSync(path.join(dir, 'empty'));
+    expect(() => loadTokenizer(path.join(dir, 'empty'))).to.throw(/empty holds neither tokenizer\.json nor tsgrad_tokenizer\.json/);
     expect(() => loadTokenizer('{"type": ')).to.throw(/not valid JSON/);
   });
 });

@@ -20,6 +20,11 @@ describe('data: BERT BasicTokenizer', () => {
     expect(basicTokenize('中国dogs')).to.deep.equal(['中', '国', 'dogs']);
     expect(basicTokenize('a\u0000b\u00a0c\td\u200b')).to.deep.equal(['ab', 'c', 'd']);
   });
+  it('splits on the line and paragraph separators U+2028 / U+2029, as Hugging Face', () => {
+    // bert-base-uncased: 'hello\u2028world' → hello world [7592, 2088], not one [UNK]
+    expect(basicTokenize('hello\u2028world\u2029end')).to.deep.equal(['hello', 'world', 'end']);
+    expect(basicTokenize('a\u000bb\u000cc\u0085d')).to.deep.equal(['abcd']); // controls among White_Space are dropped
+  });
 });
 
 describe('data: WordPieceTokenizer on a vocab.txt', () => {
@@ -42,6 +47,26 @@ describe('data: WordPieceTokenizer on a vocab.txt', () => {
     expect(tok.tokenize('xyz dogx the')).to.deep.equal(['[UNK]', '[UNK]', 'the']);
     expect(tok.encode('a'.repeat(101))).to.deep.equal([1]);
   });
+  it('encodes hello U+2028 dog as two words', () => {
+    expect(tok.encode('hello\u2028dog')).to.deep.equal([23, 22]);
+  });
+  it('cuts a 2,000-letter word in time: candidates have only the lengths of vocabulary entries', function () {
+    this.timeout(2000); // trying every candidate length up to the word's took 27 s (cubic in the length)
+    const letters = new WordPieceTokenizer(['[UNK]', 'a', '##a', '##aa'], { maxInputCharsPerWord: 2000 });
+    const ids = letters.encode('a'.repeat(2000));
+    expect(ids.length).to.equal(1 + 999 + 1); // a, then ##aa × 999, then ##a
+    expect(ids.slice(0, 2)).to.deep.equal([1, 3]);
+  });
+  it('cuts a 10,000-letter word in time next to a 5,000-character vocabulary entry', function () {
+    this.timeout(2000); // capping candidates at the longest entry alone: ~10¹¹ character copies
+    const letters = new WordPieceTokenizer(['[UNK]', 'a', '##a', '##' + 'b'.repeat(5000)], { maxInputCharsPerWord: 10_000 });
+    expect(letters.encode('a'.repeat(10_000))).to.deep.equal([1, ...new Array<number>(9999).fill(2)]);
+    expect(letters.tokenize('a' + 'b'.repeat(5000))).to.deep.equal(['a', '##' + 'b'.repeat(5000)]);
+  });
+  it('refuses a maxInputCharsPerWord over 10,000', () => {
+    expect(() => new WordPieceTokenizer(['[UNK]'], { maxInputCharsPerWord: 1e9 })).to.throw(/maxInputCharsPerWord must be an integer in \[0, 10000\] \(got 1000000000\)/);
+    expect(() => WordPieceTokenizer.fromJSON({ ...tok.toJSON(), maxInputCharsPerWord: 1e9 })).to.throw(/field 'maxInputCharsPerWord' must be an integer in \[0, 10000\]/);
+  });
   it('keeps special tokens written in the text', () => {
     expect(tok.encode('the [MASK] is running')).to.deep.equal([5, 4, 19, 20, 21]);
   });
@@ -51,6 +76,12 @@ describe('data: WordPieceTokenizer on a vocab.txt', () => {
     // 2 + 3 pieces + 3 specials = 8 > 7: 'is running' (3 pieces) loses its last piece
     expect(tok.encodePair('the dog', 'is running', { maxLen: 7 }).ids).to.deep.equal([2, 5, 22, 3, 19, 20, 3]);
     expect(() => tok.encodePair('the', 'dog', { maxLen: 2 })).to.throw(/maxLen 2 leaves no room for the 3 special tokens/);
+  });
+  it("truncates one token at a time from the longer side, the second on a tie (Hugging Face's longest_first)", () => {
+    const letters = WordPieceTokenizer.fromVocab(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b', 'c', 'd', 'e', 'f']);
+    // 6 + 4 + 3 > 10: a loses f, e (6 → 4), then 4 = 4 and the second loses d
+    expect(letters.decode(letters.encodePair('a b c d e f', 'a b c d', { maxLen: 10 }).ids)).to.equal('[CLS] a b c d [SEP] a b c [SEP]');
+    expect(letters.encodePair('a b', 'a b', { maxLen: 6 }).ids).to.deep.equal([2, 5, 6, 3, 5, 3]);
   });
   it('decodes by gluing ## pieces, optionally without special tokens', () => {
     expect(tok.decode([2, 6, 7, 8, 5, 22, 16, 3])).to.equal('[CLS] unaffable the dogs [SEP]');

@@ -8,7 +8,7 @@ import type { BatchSource } from '../../train/batches.js';
 import { loadCheckpoint, type LoadedCheckpoint, type Task } from '../../train/checkpoint.js';
 import { loadModel } from '../../train/model-files.js';
 import {
-  BPETokenizer, CharTokenizer, WordPieceTokenizer, loadTokenizer, TOKENIZER_FILE, type Tokenizer,
+  BPETokenizer, CharTokenizer, WordPieceTokenizer, hasTokenizer, loadTokenizer, type Tokenizer,
 } from '../../data/tokenizers/index.js';
 import type { TrainOptions } from '../options.js';
 
@@ -48,7 +48,7 @@ export const int = (n: number) => n.toLocaleString('en-US');
 /** A checkpoint to start from (--init) or continue (--resume), loaded once. */
 export async function startingPoint(opts: TrainOptions, ctx: TaskContext): Promise<{ tokenizer: Tokenizer | null; model: Module | null; init: LoadedCheckpoint | null }> {
   if (ctx.resumeDir) {
-    const tokenizer = fs.existsSync(path.join(ctx.resumeDir, TOKENIZER_FILE)) ? loadTokenizer(ctx.resumeDir) : null;
+    const tokenizer = hasTokenizer(ctx.resumeDir) ? loadTokenizer(ctx.resumeDir) : null;
     return { tokenizer, model: await loadModel(ctx.resumeDir), init: null };
   }
   if (opts.init) {
@@ -87,10 +87,10 @@ function readTokenizer(spec: string): Tokenizer {
   const has = (f: string) => fs.existsSync(path.join(spec, f));
   if (!fs.existsSync(spec)) throw new Error(`--tokenizer: '${spec}' is not char, bpe or wordpiece, and no such file or folder exists`);
   if (fs.statSync(spec).isDirectory()) {
-    if (has(TOKENIZER_FILE)) return loadTokenizer(spec);
+    if (hasTokenizer(spec)) return loadTokenizer(spec);
     if (has('vocab.json') && has('merges.txt')) return BPETokenizer.fromFiles(path.join(spec, 'vocab.json'), path.join(spec, 'merges.txt'));
     if (has('vocab.txt')) return WordPieceTokenizer.fromVocab(path.join(spec, 'vocab.txt'));
-    throw new Error(`--tokenizer: ${spec} holds none of tokenizer.json, vocab.json + merges.txt (GPT-2), vocab.txt (BERT)`);
+    throw new Error(`--tokenizer: ${spec} holds none of tokenizer.json, tsgrad_tokenizer.json, vocab.json + merges.txt (GPT-2), vocab.txt (BERT)`);
   }
   if (spec.endsWith('.txt')) return WordPieceTokenizer.fromVocab(spec);
   return loadTokenizer(spec);

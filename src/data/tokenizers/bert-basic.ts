@@ -9,10 +9,17 @@ export interface BasicOptions {
   stripAccents?: boolean;
   /** Split CJK ideographs into one token each (BERT's vocabularies hold them as single characters). */
   tokenizeChineseChars?: boolean;
+  /**
+   * NFC-compose the cleaned text first (default true, as Python's BertTokenizer; Hugging Face's
+   * fast tokenizer does not, and a tokenizer.json without an NFC step reads back with false).
+   */
+  nfc?: boolean;
 }
 
 // ASCII answers without a regex: corpora are mostly ASCII and this runs once per character.
-const isWhitespace = (c: string, cp: number) => cp === 32 || cp === 9 || cp === 10 || cp === 13 || (cp > 127 && /\p{Zs}/u.test(c));
+// Whitespace is Unicode's White_Space (Zs and U+2028/U+2029 too), as Python's str.split() and Rust's
+// char::is_whitespace; the controls among it (\v, \f, U+0085) were dropped by isControl first.
+const isWhitespace = (c: string, cp: number) => cp === 32 || cp === 9 || cp === 10 || cp === 13 || (cp > 127 && /\p{White_Space}/u.test(c));
 const isControl = (c: string, cp: number) =>
   cp < 128 ? (cp < 32 && cp !== 9 && cp !== 10 && cp !== 13) || cp === 127 : /\p{C}/u.test(c);
 
@@ -68,7 +75,8 @@ function splitOnPunctuation(token: string): string[] {
 export function basicTokenize(text: string, opts: BasicOptions = {}): string[] {
   const lowercase = opts.lowercase ?? true;
   const strip = opts.stripAccents ?? lowercase;
-  const cleaned = cleanText(text, opts.tokenizeChineseChars ?? true).normalize('NFC');
+  let cleaned = cleanText(text, opts.tokenizeChineseChars ?? true);
+  if (opts.nfc ?? true) cleaned = cleaned.normalize('NFC');
   const out: string[] = [];
   for (let token of cleaned.split(' ')) {
     if (!token) continue;

@@ -4,16 +4,15 @@
 // and comes back as U+FFFD, as with any UTF-8 tokenizer).
 // `train` learns merges on a corpus (merges.ts); `fromFiles` reads GPT-2's vocab.json + merges.txt.
 import { BYTE_TO_UNICODE, UNICODE_TO_BYTE, pretokenize, toByteString, utf8Decode, utf8Encode } from './bytes.js';
-import { learnMerges } from './merges.js';
+import { PairHeap, learnMerges } from './merges.js';
 import { type Tokenizer, type TokenizerJSON, checkId, isStringArray, splitOnSpecial } from './tokenizer.js';
 import { readJsonFile, readTextFile, splitLines } from '../files.js';
 
 export const END_OF_TEXT = '<|endoftext|>';
 
-/** Pieces longer than this many bytes are merged in chunks: the merge loop is quadratic in the
- *  piece's length, and no natural word comes near it (a 1 MB run of letters must not hang). */
-const MAX_PIECE_BYTES = 4096;
 const CACHE_LIMIT = 100_000;
+/** Longer pieces are not cached: a 1 MB run of letters is encoded once, not kept. */
+const MAX_CACHED_PIECE = 256;
 
 export interface BPEOptions {
   /** Special tokens: encode() keeps them whole and gives their ids. Default ['<|endoftext|>']. */
@@ -126,40 +125,47 @@ export class BPETokenizer implements Tokenizer {
         ids.push(this.specialTokens[part.text]);
         continue;
       }
-      for (const piece of pretokenize(part.text)) {
-        const symbols = toByteString(piece);
-        for (let start = 0; start < symbols.length; start += MAX_PIECE_BYTES) ids.push(...this.bpe(symbols.slice(start, start + MAX_PIECE_BYTES)));
-      }
+      for (const piece of pretokenize(part.text)) for (const id of this.bpe(toByteString(piece))) ids.push(id);
     }
     return ids;
   }
 
-  /** GPT-2's bpe(): merge the lowest-ranked adjacent pair, everywhere in the word, until none is ranked. */
+  /**
+   * GPT-2's bpe(): merge the lowest-ranked adjacent pair until none is ranked, the leftmost first on
+   * a tie (as Hugging Face's BPE). The symbols are a linked list and the ranked pairs a heap, so a
+   * piece of n bytes costs O(n log n) whatever its length: no piece is cut, no merge is lost.
+   */
   private bpe(token: string): number[] {
     const cached = this.cache.get(token);
     if (cached) return cached;
-    let word = token.split(''); // one UTF-16 unit per byte: the table stays below U+0144
-    while (word.length > 1) {
-      let best = Infinity;
-      let first = '';
-      let second = '';
-      for (let i = 0; i + 1 < word.length; i++) {
-        const rank = this.ranks.get(`${word[i]} ${word[i + 1]}`);
-        if (rank !== undefined && rank < best) [best, first, second] = [rank, word[i], word[i + 1]];
-      }
-      if (best === Infinity) break;
-      const merged: string[] = [];
-      for (let i = 0; i < word.length; i++) {
-        if (i + 1 < word.length && word[i] === first && word[i + 1] === second) {
-          merged.push(first + second);
-          i++;
-        } else merged.push(word[i]);
-      }
-      word = merged;
+    const n = token.length;
+    const symbol = token.split(''); // one UTF-16 unit per byte: the table stays below U+0144; '' = merged away
+    const next = Int32Array.from({ length: n }, (_, i) => i + 1);
+    const prev = Int32Array.from({ length: n }, (_, i) => i - 1);
+    const heap = new PairHeap(); // (-rank, position): the max-heap pops the lowest rank, then the leftmost
+    const rankAt = (i: number) => (next[i] < n ? this.ranks.get(`${symbol[i]} ${symbol[next[i]]}`) : undefined);
+    const push = (i: number) => {
+      const rank = rankAt(i);
+      if (rank !== undefined) heap.push(-rank, i);
+    };
+    for (let i = 0; i + 1 < n; i++) push(i);
+    while (heap.size > 0) {
+      const [negRank, i] = heap.pop();
+      if (symbol[i] === '' || rankAt(i) !== -negRank) continue; // stale: a neighbour changed since the push
+      const j = next[i];
+      symbol[i] += symbol[j];
+      symbol[j] = '';
+      next[i] = next[j];
+      if (next[j] < n) prev[next[j]] = i;
+      if (prev[i] >= 0) push(prev[i]);
+      push(i);
     }
-    const ids = word.map((t) => this.encoder.get(t)!); // every byte and every merge result is in the vocabulary (checked)
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(token, ids);
+    const ids: number[] = [];
+    for (let i = 0; i < n; i = next[i]) ids.push(this.encoder.get(symbol[i])!); // every byte and every merge result is in the vocabulary (checked)
+    if (n <= MAX_CACHED_PIECE) {
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(token, ids);
+    }
     return ids;
   }
 

@@ -113,8 +113,9 @@ function mergeWord(word: readonly number[], a: number, b: number, id: number, re
   return out;
 }
 
-/** A binary max-heap of (count, key): the highest count first, then the smallest key. */
-class PairHeap {
+/** A binary max-heap of (count, key): the highest count first, then the smallest key (BPE's encoder
+ *  uses it as a min-heap of (rank, position) by pushing -rank). */
+export class PairHeap {
   private counts: number[] = [];
   private keys: number[] = [];
   get size(): number {

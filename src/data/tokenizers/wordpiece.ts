@@ -40,10 +40,22 @@ export class WordPieceTokenizer implements Tokenizer {
   readonly options: Readonly<Required<WordPieceOptions>>;
   readonly specialTokens: Readonly<Record<string, number>>;
   private readonly index = new Map<string, number>();
+  /** The lengths (code points) a piece can have at a word's start and after it ('##' not counted),
+   *  longest first: only these candidates are looked up. */
+  private readonly startLengths: number[];
+  private readonly innerLengths: number[];
 
   constructor(vocab: readonly string[], opts: WordPieceOptions = {}) {
     this.vocab = Object.freeze([...vocab]);
     vocab.forEach((t, i) => this.index.set(t, i)); // a repeated line: the later id wins, as in Hugging Face
+    const startLengths = new Set<number>();
+    const innerLengths = new Set<number>();
+    for (const t of vocab) {
+      startLengths.add(codePoints(t));
+      if (t.startsWith('##')) innerLengths.add(codePoints(t) - 2);
+    }
+    const longestFirst = (set: Set<number>) => [...set].filter((n) => n > 0).sort((a, b) => b - a);
+    [this.startLengths, this.innerLengths] = [longestFirst(startLengths), longestFirst(innerLengths)];
     this.options = resolveOptions(opts);
     if (!this.index.has('[UNK]')) throw new Error(`WordPieceTokenizer: the vocabulary (${vocab.length} tokens) has no [UNK] token`);
     const specials: Record<string, number> = {};
@@ -84,18 +96,24 @@ export class WordPieceTokenizer implements Tokenizer {
     return pieces;
   }
 
-  /** Greedy longest match from the left. */
+  /**
+   * Greedy longest match from the left. Candidates have only the lengths vocabulary entries have
+   * (a few dozen), so a word of n characters costs O(n · lengths · L), not O(n³) as trying every one.
+   */
   private wordPiece(word: string): string[] {
-    const chars = [...word];
-    if (chars.length > this.options.maxInputCharsPerWord) return ['[UNK]'];
+    const offsets = [0]; // code unit offset of each code point, and the end
+    for (const c of word) offsets.push(offsets[offsets.length - 1] + c.length);
+    const length = offsets.length - 1;
+    if (length > this.options.maxInputCharsPerWord) return ['[UNK]'];
     const pieces: string[] = [];
-    for (let start = 0; start < chars.length; ) {
-      let end = chars.length;
+    for (let start = 0; start < length; ) {
       let found: string | null = null;
-      for (; end > start; end--) {
-        const piece = (start > 0 ? '##' : '') + chars.slice(start, end).join('');
+      let end = start;
+      for (const n of start === 0 ? this.startLengths : this.innerLengths) {
+        if (start + n > length) continue;
+        const piece = (start > 0 ? '##' : '') + word.slice(offsets[start], offsets[start + n]);
         if (this.index.has(piece)) {
-          found = piece;
+          [found, end] = [piece, start + n];
           break;
         }
       }
@@ -112,8 +130,9 @@ export class WordPieceTokenizer implements Tokenizer {
   }
 
   /**
-   * BERT's input: [CLS] a [SEP] or [CLS] a [SEP] b [SEP], with segment ids. With maxLen, the
-   * longer of a and b loses its last token until the whole fits (Hugging Face's 'longest_first').
+   * BERT's input: [CLS] a [SEP] or [CLS] a [SEP] b [SEP], with segment ids. With maxLen, whichever
+   * of a and b is longer at that moment loses its last token (b on a tie) until the whole fits
+   * (Hugging Face's 'longest_first').
    */
   encodePair(a: string, b?: string, opts: { maxLen?: number } = {}): EncodedPair {
     const first = this.encode(a);
@@ -122,7 +141,7 @@ export class WordPieceTokenizer implements Tokenizer {
     if (opts.maxLen !== undefined) {
       if (opts.maxLen < extra) throw new Error(`WordPieceTokenizer.encodePair: maxLen ${opts.maxLen} leaves no room for the ${extra} special tokens`);
       while (first.length + (second?.length ?? 0) + extra > opts.maxLen) {
-        if (second !== null && second.length > first.length) second.pop();
+        if (second !== null && second.length >= first.length) second.pop(); // a tie costs the second
         else first.pop();
       }
     }
@@ -205,20 +224,38 @@ export class WordPieceTokenizer implements Tokenizer {
       lowercase: field(json, o, 'lowercase', isBoolean, 'a boolean'),
       stripAccents: field(json, o, 'stripAccents', isBoolean, 'a boolean'),
       tokenizeChineseChars: field(json, o, 'tokenizeChineseChars', isBoolean, 'a boolean'),
-      maxInputCharsPerWord: field(json, o, 'maxInputCharsPerWord', isCount, 'a non-negative integer'),
+      maxInputCharsPerWord: field(json, o, 'maxInputCharsPerWord', isMaxInputChars, `an integer in [0, ${MAX_INPUT_CHARS_PER_WORD}]`),
+      nfc: json.nfc === undefined ? true : field(json, o, 'nfc', isBoolean, 'a boolean'), // absent before tsgrad wrote tokenizer.json in Hugging Face's schema
     });
   }
 }
 
+/** The most a tokenizer (or a file) may set maxInputCharsPerWord to: BERT uses 100, and a longer
+ *  word is [UNK] anyway; without a bound a hostile file makes one word cost minutes. */
+export const MAX_INPUT_CHARS_PER_WORD = 10_000;
+
+/** Whether `v` is an allowed maxInputCharsPerWord (an integer in [0, MAX_INPUT_CHARS_PER_WORD]). */
+export const isMaxInputChars = (v: unknown): boolean => isCount(v) && (v as number) <= MAX_INPUT_CHARS_PER_WORD;
+
 function resolveOptions(opts: WordPieceOptions): Readonly<Required<WordPieceOptions>> {
+  if (opts.maxInputCharsPerWord !== undefined && !isMaxInputChars(opts.maxInputCharsPerWord)) {
+    throw new Error(`WordPieceTokenizer: maxInputCharsPerWord must be an integer in [0, ${MAX_INPUT_CHARS_PER_WORD}] (got ${opts.maxInputCharsPerWord})`);
+  }
   const lowercase = opts.lowercase ?? true;
   return Object.freeze({
     lowercase,
     stripAccents: opts.stripAccents ?? lowercase,
     tokenizeChineseChars: opts.tokenizeChineseChars ?? true,
+    nfc: opts.nfc ?? true,
     maxInputCharsPerWord: opts.maxInputCharsPerWord ?? 100,
   });
 }
+
+const codePoints = (s: string): number => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
 
 /** Code-point order, so the alphabet's order does not depend on UTF-16 details. */
 const cmp = (a: string, b: string) => a.codePointAt(0)! - b.codePointAt(0)!;
