@@ -13,6 +13,7 @@ import { Embedding } from '../nn/embedding.js';
 import { LayerNorm } from '../nn/normalization.js';
 import { Dropout } from '../nn/dropout.js';
 import { ModuleList } from '../nn/container.js';
+import { multiHeadAttention } from '../nn/attention.js';
 import * as init from '../nn/init.js';
 import * as F from '../nn/functional.js';
 
@@ -59,13 +60,9 @@ class CausalSelfAttention extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    const [B, T, C] = x.shape;
-    const nh = this.config.nHead, hs = C / nh;
-    const [q, k, v] = this.c_attn.forward(x).split(C, 2) // 3 × (B, T, C)
-      .map((t) => t.reshape(B, T, nh, hs).transpose(1, 2)); // (B, nh, T, hs)
-    // softmax(QKᵀ/√hs) V with the causal mask (D21)
-    const y = F.scaledDotProductAttention(q, k, v, { causal: true, dropout: this.training ? this.config.dropout : 0 }); // (B, nh, T, hs)
-    return this.resid_dropout.forward(this.c_proj.forward(y.transpose(1, 2).reshape(B, T, C))); // (B, T, C)
+    // softmax(QKᵀ/√hs) V with the causal mask (D21), heads split from the fused c_attn
+    const y = multiHeadAttention(x, { qkv: this.c_attn }, this.c_proj, { numHeads: this.config.nHead, causal: true, dropout: this.training ? this.config.dropout : 0 }); // (B, T, C)
+    return this.resid_dropout.forward(y);
   }
 }
 
