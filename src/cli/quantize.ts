@@ -13,6 +13,8 @@ import { gatherRows, splitTokens, trainValSplit, SequenceDataset } from '../data
 import { loadMnist } from '../data/mnist.js';
 import type { Tokenizer, WordPieceTokenizer } from '../data/tokenizers/index.js';
 import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
+import { writeManifest } from '../train/manifest.js';
+import { confinedData } from '../train/run-data.js';
 import { withSeed } from '../train/trainer.js';
 import { quantizeCheckpoint, loadQuantized, type QuantizeReport } from '../deploy/quantized.js';
 import type { TrainOptions } from './options.js';
@@ -60,6 +62,7 @@ export async function quantizeCommand(f: QuantizeFlags): Promise<void> {
   const float = await loadCheckpoint(f.checkpoint);
   const floatLoadMs = performance.now() - t0;
   const report = quantizeCheckpoint(float, f.out, { embeddings: Boolean(f.embeddings), overwrite: Boolean(f.overwrite) });
+  writeManifest(f.out); // serve and generate verify the int8 folder as they do a float one
   printReport(report, Boolean(f.embeddings));
   if (!f.compare) return;
 
@@ -134,8 +137,8 @@ function prepare(ck: LoadedCheckpoint, data: string | undefined, maxBatches: num
   const opts = (ck.state?.options ?? {}) as Partial<TrainOptions>;
   const B = opts.batchSize ?? 16, valFraction = opts.valFraction ?? 0.1, seed = opts.seed ?? 1337;
   const model = ck.model;
-  const source = data ?? opts.data;
-  if (source === undefined && ck.task !== 'image') throw new Error(`quantize --compare: ${ck.dir} does not say what data it was trained on; pass --data`);
+  // the recorded data only inside the run folder; anything else the user names with --data
+  const source = data ?? (ck.task === 'image' && opts.data === undefined ? undefined : confinedData(opts.data, ck.dir, '--data', 'quantize --compare'));
   const whole = data !== undefined;
   const what = whole ? source! : `the validation split of ${source}`;
   const batches: Batch[] = [];

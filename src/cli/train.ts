@@ -10,7 +10,8 @@ import { CosineAnnealingLR, LinearWarmup, StepLR, type LRScheduler } from '../op
 import { saveTokenizer } from '../data/tokenizers/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import { Trainer } from '../train/trainer.js';
-import { listCheckpoints, readTrainerState, removeStaleTemps, TASKS, type Task } from '../train/checkpoint.js';
+import { confinedData, recordData, recordedData, sameData } from '../train/run-data.js';
+import { listCheckpoints, openResumePoint, TASKS, type ResumePoint, type Task } from '../train/checkpoint.js';
 import { progress, humanBytes, humanDuration } from '../train/progress.js';
 import { LOG_FILE, lossSeries, readLog } from '../train/runlog.js';
 import { asciiPlot, svgPlot } from '../train/plot.js';
@@ -120,27 +121,26 @@ export async function trainCommand(flags: Flags): Promise<void> {
   const { resume, overwrite, ...resolved } = resolveOptions(flags);
   let opts: TrainOptions = resolved;
   const out = opts.out;
-  let resumeDir: string | null = null;
-  let labelNames: string[] | undefined;
+  let point: ResumePoint | null = null;
   if (resume) {
-    removeStaleTemps(out);
-    const newest = listCheckpoints(out).at(-1);
-    if (newest) {
-      const state = readTrainerState(newest.dir);
-      const saved = state.options as TrainOptions | undefined;
-      if (!saved) throw new Error(`--resume: ${newest.dir} was not written by tsgrad train (no options in its trainer state)`);
+    point = await openResumePoint(out, { note: (l) => console.log(l) });
+    if (point) {
+      const saved = point.state.options as TrainOptions | undefined;
+      if (!saved) throw new Error(`--resume: ${point.dir} was not written by tsgrad train (no options in its trainer state)`);
+      const savedData = recordedData(saved.data, point.dir); // recorded relative to the run folder
       for (const key of TRAJECTORY_OPTIONS) {
-        if (flags.given(key) && JSON.stringify(opts[key]) !== JSON.stringify(saved[key])) {
+        const same = key === 'data' ? savedData !== null && sameData(opts.data, savedData) : JSON.stringify(opts[key]) === JSON.stringify(saved[key]);
+        if (flags.given(key) && !same) {
           throw new Error(`--resume: --${kebab(key)} ${opts[key]} differs from the run's ${saved[key]} (${path.join(out, 'config.json')}); leave it out to continue the run`);
         }
       }
       const overrides = Object.fromEntries(OVERRIDABLE.filter((k) => flags.given(k)).map((k) => [k, opts[k]]));
       if (flags.given('steps')) overrides.epochs = null;
       if (flags.given('epochs')) overrides.steps = 0;
-      opts = { ...saved, ...overrides, out };
-      resumeDir = newest.dir;
-      labelNames = state.labelNames;
-      console.log(`resuming ${out} from ${path.basename(newest.dir)} (step ${state.step})`);
+      // the run's data: as the user gives it again, or as recorded if that stays inside the run folder
+      const data = flags.given('data') ? opts.data : confinedData(saved.data, point.dir, '--data', '--resume');
+      opts = { ...saved, ...overrides, data, out };
+      console.log(`resuming ${out} from ${path.basename(point.dir)} (step ${point.state.step})`);
     } else {
       console.log(`--resume: no complete checkpoint in ${out}; starting from step 0`);
     }
@@ -155,12 +155,12 @@ export async function trainCommand(flags: Flags): Promise<void> {
   console.log(`tsgrad train · ${opts.model} on ${opts.data} · task ${opts.task}`);
   manualSeed(opts.seed);
   const started = performance.now();
-  const setup = await setupTask(opts, { resumeDir, note: (l) => console.log(l) }, labelNames);
+  const setup = await setupTask(opts, { resume: point, note: (l) => console.log(l) }, point?.state.labelNames);
   const perEpoch = setup.batchesPerEpoch;
   const epochBased = opts.task !== 'lm' && perEpoch !== null;
   if (opts.steps === 0) opts.steps = Math.max(1, Math.ceil((opts.epochs ?? 1) * (perEpoch ?? 1)));
   if (opts.evalEvery === 0 && epochBased) opts.evalEvery = perEpoch!;
-  if (!resumeDir && !flags.given('warmup')) opts.warmup = Math.min(opts.warmup, Math.floor(opts.steps / 10)); // a short run warms up for a tenth of it
+  if (!point && !flags.given('warmup')) opts.warmup = Math.min(opts.warmup, Math.floor(opts.steps / 10)); // a short run warms up for a tenth of it
   const { model } = setup;
   const optimizer = buildOptimizer(model, opts);
   const scheduler = buildScheduler(optimizer, opts);
@@ -187,9 +187,9 @@ export async function trainCommand(flags: Flags): Promise<void> {
     checkpointFiles: (dir) => {
       if (setup.tokenizer) saveTokenizer(setup.tokenizer, dir);
     },
-    checkpointState: () => ({ task: opts.task, ...(setup.labelNames ? { labelNames: setup.labelNames } : {}), options: opts }),
+    checkpointState: () => ({ task: opts.task, ...(setup.labelNames ? { labelNames: setup.labelNames } : {}), options: { ...opts, data: recordData(opts.data, out) } }),
   });
-  if (resumeDir) await trainer.resume(resumeDir, { weights: false });
+  if (point) await trainer.resume(point, { weights: false }); // the model is point.model
   if (trainer.step >= opts.steps) console.log(`the run is at step ${trainer.step}, --steps ${opts.steps}: nothing to train (give more --steps to go on)`);
 
   let interrupts = 0;

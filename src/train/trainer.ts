@@ -21,8 +21,8 @@ import { DataLoader } from '../data/loader.js';
 import * as io from '../io/index.js';
 import { type BatchSource, epochBatches, randomBatches } from './batches.js';
 import { RunLog, type StepRecord } from './runlog.js';
-import { listCheckpoints, pauseInsideSave, readTrainerState, removeStaleTemps, resolveCheckpointDir, writeCheckpoint, TRAINER_STATE_FILE, type TrainerState } from './checkpoint.js';
-import { joinOptimizerState, loadWeightsInto, saveModel, splitOptimizerState, OPTIMIZER_FILE } from './model-files.js';
+import { openResumePoint, pauseInsideSave, writeCheckpoint, TRAINER_STATE_FILE, type ResumePoint, type TrainerState } from './checkpoint.js';
+import { joinOptimizerState, saveModel, splitOptimizerState, OPTIMIZER_FILE } from './model-files.js';
 
 export interface TrainerCallbacks<B = unknown> {
   onTrainBegin?(trainer: Trainer<B>): void;
@@ -300,20 +300,20 @@ export class Trainer<B = unknown> {
   /**
    * Continue from a checkpoint: model weights (unless weights: false), optimizer, scheduler, data
    * position, random state, best val loss; log.jsonl is cut back to the checkpoint's step.
-   * `from` is a checkpoint folder or a run folder (default outDir: its newest complete
-   * checkpoint). Resolves to the step resumed from, or null when a run folder has no checkpoint.
+   * `from` is what openResumePoint read (the CLI reads it once, before building the task), a
+   * checkpoint folder, or a run folder (default outDir): its newest checkpoint that verifies, newer
+   * broken ones skipped with a note. Resolves to the step resumed from, or null when a run folder
+   * has no checkpoint.
    */
-  async resume(from?: string, { weights = true }: { weights?: boolean } = {}): Promise<number | null> {
+  async resume(from?: string | ResumePoint, { weights = true, note }: { weights?: boolean; note?: (line: string) => void } = {}): Promise<number | null> {
     const where = from ?? this.outDir;
     if (!where) throw new Error('Trainer.resume: give a checkpoint folder or an outDir');
-    if (!from && this.outDir) {
-      removeStaleTemps(this.outDir);
-      if (listCheckpoints(this.outDir).length === 0) return null;
-    }
-    const dir = resolveCheckpointDir(where);
-    const state = readTrainerState(dir);
-    if (weights) await loadWeightsInto(this.model, dir);
-    const tensors = io.load(path.join(dir, OPTIMIZER_FILE));
+    const point = typeof where === 'string' ? await openResumePoint(where, { note }) : where;
+    if (!point && from) throw new Error(`Trainer.resume: ${from as string} holds no checkpoint (checkpoint-<step>/ folders, or config.json + model.safetensors)`);
+    if (!point) return null;
+    const { dir, state } = point;
+    if (weights && point.model !== this.model) this.model.loadStateDict(point.weights);
+    const tensors = point.optimizerTensors;
     this.optimizer.loadStateDict(joinOptimizerState(state.optimizer, tensors, path.join(dir, TRAINER_STATE_FILE)));
     if (this.scheduler) {
       if (!state.scheduler) throw new Error(`Trainer.resume: ${dir} was saved without a scheduler`);

@@ -91,7 +91,7 @@ export async function setupClassify(opts: TrainOptions, ctx: TaskContext, savedL
   const counts = data.labelNames.map((name, c) => `${name} ${int(data.labels.filter((l) => l === c).length)}`).join(', ');
   let last: ClassificationReport | null = null;
   return {
-    model, modelName: `BertForSequenceClassification (${opts.init ? 'from --init' : ctx.resumeDir ? 'from checkpoint' : opts.model})`, tokenizer,
+    model, modelName: `BertForSequenceClassification (${opts.init ? 'from --init' : ctx.resume ? 'from checkpoint' : opts.model})`, tokenizer,
     labelNames: data.labelNames,
     trainBatches: epochBatches(loader),
     batchesPerEpoch: loader.length,

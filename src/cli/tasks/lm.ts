@@ -45,7 +45,7 @@ export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<Tas
 
   let model: GPT;
   if (start.model) {
-    if (!(start.model instanceof GPT)) throw new Error(`task lm needs a GPT checkpoint; ${opts.init ?? ctx.resumeDir} holds a ${start.model.constructor.name}`);
+    if (!(start.model instanceof GPT)) throw new Error(`task lm needs a GPT checkpoint; ${opts.init ?? ctx.resume?.dir} holds a ${start.model.constructor.name}`);
     model = start.model;
     checkVocab(model.config.vocabSize, tokenizer, 'lm');
     if (model.config.nPositions < T) throw new Error(`--block-size ${T} is longer than the checkpoint's ${model.config.nPositions} positions`);
@@ -69,7 +69,7 @@ export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<Tas
   } : undefined;
   const prompt = defaultPrompt(tokenizer, val[0] ?? train[0]);
   return {
-    model, modelName: `GPT (${opts.init || ctx.resumeDir ? 'from checkpoint' : opts.model})`, tokenizer,
+    model, modelName: `GPT (${opts.init || ctx.resume ? 'from checkpoint' : opts.model})`, tokenizer,
     trainBatches: randomBatches(() => lmBatch(train, T, B)),
     batchesPerEpoch: Math.max(1, Math.floor(train.length / (B * T))),
     lossFn: (m, { x, y }) => (m as GPT).forward(x, y).loss!,

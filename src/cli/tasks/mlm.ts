@@ -88,7 +88,7 @@ export async function setupMlm(opts: TrainOptions, ctx: TaskContext): Promise<Ta
   const loader = new DataLoader(train, { batchSize: B, shuffle: true });
   const padded = model.config.vocabSize > tokenizer.vocabSize ? `; model vocabulary padded to ${int(model.config.vocabSize)}` : '';
   return {
-    model, modelName: `BertForMaskedLM (${opts.init || ctx.resumeDir ? 'from checkpoint' : opts.model})`, tokenizer,
+    model, modelName: `BertForMaskedLM (${opts.init || ctx.resume ? 'from checkpoint' : opts.model})`, tokenizer,
     trainBatches: epochBatches(loader),
     batchesPerEpoch: loader.length,
     lossFn: (m, b) => (m as BertForMaskedLM).forward(b.inputIds, { labels: b.labels }).loss!,

@@ -5,16 +5,15 @@ import * as path from 'node:path';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../nn/module.js';
 import type { BatchSource } from '../../train/batches.js';
-import { loadCheckpoint, type LoadedCheckpoint, type Task } from '../../train/checkpoint.js';
-import { loadModel } from '../../train/model-files.js';
+import { loadCheckpoint, type LoadedCheckpoint, type ResumePoint, type Task } from '../../train/checkpoint.js';
 import {
   BPETokenizer, CharTokenizer, WordPieceTokenizer, loadTokenizer, TOKENIZER_FILE, type Tokenizer,
 } from '../../data/tokenizers/index.js';
 import type { TrainOptions } from '../options.js';
 
 export interface TaskContext {
-  /** The checkpoint a resumed run continues from: tokenizer and model come from it. */
-  resumeDir: string | null;
+  /** The checkpoint a resumed run continues from (read once by openResumePoint): tokenizer and model come from it. */
+  resume: ResumePoint | null;
   /** Progress notes (data loading, tokenizer training). */
   note: (line: string) => void;
 }
@@ -47,9 +46,9 @@ export const int = (n: number) => n.toLocaleString('en-US');
 
 /** A checkpoint to start from (--init) or continue (--resume), loaded once. */
 export async function startingPoint(opts: TrainOptions, ctx: TaskContext): Promise<{ tokenizer: Tokenizer | null; model: Module | null; init: LoadedCheckpoint | null }> {
-  if (ctx.resumeDir) {
-    const tokenizer = fs.existsSync(path.join(ctx.resumeDir, TOKENIZER_FILE)) ? loadTokenizer(ctx.resumeDir) : null;
-    return { tokenizer, model: await loadModel(ctx.resumeDir), init: null };
+  if (ctx.resume) {
+    if (!ctx.resume.model) throw new Error(`--resume: ${ctx.resume.dir} holds a model tsgrad train cannot rebuild`);
+    return { tokenizer: ctx.resume.tokenizer, model: ctx.resume.model, init: null };
   }
   if (opts.init) {
     const init = await loadCheckpoint(opts.init);
