@@ -4,6 +4,8 @@
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/engine.js';
 import { GPT, BertForMaskedLM, BertForSequenceClassification } from '../models/index.js';
+import { MLP } from '../models/mlp.js';
+import { LeNet5 } from '../models/lenet.js';
 import { loadText, loadClassification } from '../data/datasets.js';
 import { gatherRows, splitTokens, SequenceDataset } from '../data/loader.js';
 import { loadMnist } from '../data/mnist.js';
@@ -77,7 +79,7 @@ export async function evalCommand(f: EvalFlags): Promise<void> {
           x.set(tokens.subarray((w0 + b) * T, (w0 + b + 1) * T), b * T);
           y.set(tokens.subarray((w0 + b) * T + 1, (w0 + b + 1) * T + 1), b * T);
         }
-        sum += model.forward(new Tensor(x, [n, T], 'int32'), new Tensor(y, [n, T], 'int32')).loss!.item() * n;
+        sum += model.forward(new Tensor(x, [n, T], 'int32'), new Tensor(y, [n, T], 'int32')).loss.item() * n;
       }
     });
     const loss = sum / windows;
@@ -120,7 +122,7 @@ export async function evalCommand(f: EvalFlags): Promise<void> {
     return;
   }
 
-  // image
+  if (!(model instanceof MLP || model instanceof LeNet5)) throw new Error(`eval: ${ck.dir} holds a ${model.constructor.name}, which eval cannot score (GPT, BERT, MLP, LeNet5)`);
   if (f.data && f.data !== 'mnist') throw new Error(`eval: image models are scored on --data mnist (got '${f.data}')`);
   const { test } = loadMnist();
   const { loss, report } = noGrad(() => imageMetrics(model, test.images, test.labels));

@@ -124,6 +124,12 @@ interface Batch {
   targets: Int32Array;
 }
 
+/** m as the checkpoint's class, checked (the float model and its int8 copy are both of it). */
+function checked<T extends Module>(m: Module, cls: abstract new (...args: never[]) => T): T {
+  if (!(m instanceof cls)) throw new Error(`quantize --compare: expected a ${cls.name}, got a ${m.constructor.name}`);
+  return m;
+}
+
 interface Bench {
   label: string;
   batches: Batch[];
@@ -157,7 +163,7 @@ function prepare(ck: LoadedCheckpoint, data: string | undefined, maxBatches: num
         y.set(tokens.subarray((w0 + b) * T + 1, (w0 + b + 1) * T + 1), b * T);
       }
       const xt = new Tensor(x, [n, T], 'int32'), yt = new Tensor(y, [n, T], 'int32');
-      batches.push({ forward: (m) => (m as GPT).forward(xt, yt), targets: y });
+      batches.push({ forward: (m) => checked(m, GPT).forward(xt, yt), targets: y });
     }
     return { label: `${what}: ${int(windows)} windows of ${T} tokens`, batches, accuracyName: 'next-token accuracy', unit: 'tokens', items: windows * T };
   }
@@ -170,7 +176,7 @@ function prepare(ck: LoadedCheckpoint, data: string | undefined, maxBatches: num
     const ds = new SequenceDataset(encodeTexts(tok, rows.map((i) => set.texts[i]), T), Int32Array.from(rows, (i) => set.labels[i]), { maxLen: T, padId: tok.padId, padToLongest: true });
     for (let s = 0; s < ds.length; s += B) {
       const b = ds.batch(Array.from({ length: Math.min(B, ds.length - s) }, (_, i) => s + i));
-      batches.push({ forward: (m) => (m as BertForSequenceClassification).forward(b.inputIds, { attentionMask: b.attentionMask, labels: b.labels }), targets: b.labels.data as Int32Array });
+      batches.push({ forward: (m) => checked(m, BertForSequenceClassification).forward(b.inputIds, { attentionMask: b.attentionMask, labels: b.labels }), targets: b.labels.data as Int32Array });
     }
     return { label: `${what}: ${int(rows.length)} examples`, batches, accuracyName: 'accuracy', unit: 'texts', items: rows.length };
   }
@@ -183,7 +189,7 @@ function prepare(ck: LoadedCheckpoint, data: string | undefined, maxBatches: num
     withSeed(1234, () => {
       for (let s = 0; s < masked.length; s += B) {
         const b = masked.batch(Array.from({ length: Math.min(B, masked.length - s) }, (_, i) => s + i));
-        batches.push({ forward: (m) => (m as BertForMaskedLM).forward(b.inputIds, { labels: b.labels }), targets: b.labels.data as Int32Array });
+        batches.push({ forward: (m) => checked(m, BertForMaskedLM).forward(b.inputIds, { labels: b.labels }), targets: b.labels.data as Int32Array });
       }
     });
     if (batches.length === 0) throw new Error(`quantize --compare: ${what} has no block of ${T} tokens`);

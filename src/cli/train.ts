@@ -82,15 +82,6 @@ export function resolveOptions({ values: v }: Flags): TrainOptions & { resume: b
   };
 }
 
-function setupTask(opts: TrainOptions, ctx: TaskContext, labelNames?: string[]): Promise<TaskSetup> {
-  switch (opts.task) {
-    case 'lm': return setupLm(opts, ctx);
-    case 'mlm': return setupMlm(opts, ctx);
-    case 'classify': return setupClassify(opts, ctx, labelNames);
-    case 'image': return setupImage(opts, ctx);
-  }
-}
-
 /** AdamW/SGD decay matrices only, not biases and LayerNorm gains (nanoGPT's two groups). */
 function buildOptimizer(model: Module, o: TrainOptions): Optimizer<any> {
   const params = model.parameters().filter((p) => p.requiresGrad);
@@ -151,11 +142,31 @@ export async function trainCommand(flags: Flags): Promise<void> {
     }
   }
 
-  const family = familyOf(opts.model);
   console.log(`tsgrad train · ${opts.model} on ${opts.data} · task ${opts.task}`);
   manualSeed(opts.seed);
-  const started = performance.now();
-  const setup = await setupTask(opts, { resume: point, note: (l) => console.log(l) }, point?.state.labelNames);
+  const run: Run = { opts, point, flags, started: performance.now() };
+  const ctx: TaskContext = { resume: point, note: (l) => console.log(l) };
+  // each task's setup is typed by its batch and model; trainTask is generic over both
+  switch (opts.task) {
+    case 'lm': return trainTask(await setupLm(opts, ctx), run);
+    case 'mlm': return trainTask(await setupMlm(opts, ctx), run);
+    case 'classify': return trainTask(await setupClassify(opts, ctx, point?.state.labelNames), run);
+    case 'image': return trainTask(await setupImage(opts, ctx), run);
+  }
+}
+
+/** What trainTask needs from the command: the resolved options, the checkpoint resumed from, the flags. */
+interface Run {
+  opts: TrainOptions;
+  point: ResumePoint | null;
+  flags: Flags;
+  started: number;
+}
+
+/** Optimizer, schedule and Trainer for a task's setup; fit, then report. */
+async function trainTask<B, M extends Module>(setup: TaskSetup<B, M>, { opts, point, flags, started }: Run): Promise<void> {
+  const out = opts.out;
+  const family = familyOf(opts.model);
   const perEpoch = setup.batchesPerEpoch;
   const epochBased = opts.task !== 'lm' && perEpoch !== null;
   if (opts.steps === 0) opts.steps = Math.max(1, Math.ceil((opts.epochs ?? 1) * (perEpoch ?? 1)));
@@ -178,7 +189,7 @@ export async function trainCommand(flags: Flags): Promise<void> {
   fs.mkdirSync(out, { recursive: true });
   writeFileAtomic(path.join(out, 'config.json'), `${JSON.stringify(opts, null, 2)}\n`);
   const totalEpochs = epochBased ? (opts.epochs ?? Math.ceil(opts.steps / perEpoch!)) : undefined;
-  const bar = progress({ style: opts.task === 'mlm' ? 'mlm' : 'default', epochs: opts.task === 'mlm' ? undefined : totalEpochs, every: opts.logEvery || undefined });
+  const bar = progress<B, M>({ style: opts.task === 'mlm' ? 'mlm' : 'default', epochs: opts.task === 'mlm' ? undefined : totalEpochs, every: opts.logEvery || undefined });
   const trainer = new Trainer({
     model, optimizer, scheduler,
     trainBatches: setup.trainBatches, lossFn: setup.lossFn, evaluate: setup.evaluate, throughput: setup.throughput,
@@ -216,7 +227,7 @@ export async function trainCommand(flags: Flags): Promise<void> {
   finish(opts, setup, trainer, (performance.now() - fitStarted) / 1000, trainer.step - firstStep);
 }
 
-function finish(opts: TrainOptions, setup: TaskSetup, trainer: Trainer<any>, seconds: number, stepsRun: number): void {
+function finish<B, M extends Module>(opts: TrainOptions, setup: TaskSetup<B, M>, trainer: Trainer<B, M>, seconds: number, stepsRun: number): void {
   const out = opts.out;
   const records = readLog(path.join(out, LOG_FILE));
   const series = lossSeries(records);

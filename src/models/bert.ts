@@ -15,7 +15,7 @@ import { ModuleList } from '../nn/container.js';
 import { multiHeadAttention } from '../nn/attention.js';
 import * as init from '../nn/init.js';
 import * as F from '../nn/functional.js';
-import type { ModelOutput } from './gpt.js';
+import type { LossOutput, ModelOutput } from './gpt.js';
 
 /** Hugging Face's BertConfig fields, in camelCase. */
 export interface BertConfig {
@@ -368,6 +368,8 @@ export class BertForMaskedLM extends Module {
    * inputIds (B, T) → logits (B, T, V) at every position. With labels (B, T) the loss is the mean
    * cross-entropy over the positions whose label is not −100, the masked ones (D11).
    */
+  override forward(inputIds: Tensor, inputs: BertInputs & { labels: Tensor }): LossOutput;
+  override forward(inputIds: Tensor, inputs?: BertInputs): ModelOutput;
   override forward(inputIds: Tensor, { labels = null, ...inputs }: BertInputs = {}): ModelOutput {
     const { lastHiddenState } = this.bert.forward(inputIds, inputs);
     const logits = this.cls.predictions.forward(lastHiddenState); // (B, T, V)
@@ -400,6 +402,8 @@ export class BertForSequenceClassification extends Module {
    * against int32 classes (B), or, for numLabels = 1, the mean squared error against float
    * targets (B) (Hugging Face's regression).
    */
+  override forward(inputIds: Tensor, inputs: BertInputs & { labels: Tensor }): LossOutput;
+  override forward(inputIds: Tensor, inputs?: BertInputs): ModelOutput;
   override forward(inputIds: Tensor, { labels = null, ...inputs }: BertInputs = {}): ModelOutput {
     const { pooledOutput } = this.bert.forward(inputIds, inputs);
     const logits = this.classifier.forward(this.dropout.forward(pooledOutput!)); // (B, numLabels)

@@ -45,6 +45,11 @@ export interface ModelOutput {
   loss: Tensor | null;
 }
 
+/** What forward returns when it is given targets (labels): the loss is there. */
+export interface LossOutput extends ModelOutput {
+  loss: Tensor;
+}
+
 /** Multi-head causal self-attention with one fused projection to queries, keys and values. */
 class CausalSelfAttention extends Module {
   c_attn: Linear;
@@ -168,6 +173,8 @@ export class GPT extends Module {
    * idx int32 (B, T) → logits (B, T, V). With targets (B, T) — already aligned with the logits,
    * targets[t] = idx[t+1], −100 ignored — loss is the mean next-token cross-entropy (D12).
    */
+  override forward(idx: Tensor, targets: Tensor): LossOutput;
+  override forward(idx: Tensor, targets?: Tensor | null): ModelOutput;
   override forward(idx: Tensor, targets?: Tensor | null): ModelOutput {
     if (idx.dtype !== 'int32' || idx.ndim !== 2) throw new Error(`GPT.forward: idx must be int32 of shape [B, T] (got ${idx.dtype} ${fmt(idx.shape)})`);
     const [B, T] = idx.shape;

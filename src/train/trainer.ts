@@ -24,19 +24,19 @@ import { RunLog, type StepRecord } from './runlog.js';
 import { openResumePoint, pauseInsideSave, writeCheckpoint, TRAINER_STATE_FILE, type ResumePoint, type TrainerState } from './checkpoint.js';
 import { joinOptimizerState, saveModel, splitOptimizerState, OPTIMIZER_FILE } from './model-files.js';
 
-export interface TrainerCallbacks<B = unknown> {
-  onTrainBegin?(trainer: Trainer<B>): void;
+export interface TrainerCallbacks<B = unknown, M extends Module = Module> {
+  onTrainBegin?(trainer: Trainer<B, M>): void;
   /** After each step, with its log record (eval metrics included on eval steps). */
-  onStepEnd?(record: StepRecord, trainer: Trainer<B>): void;
-  onEvaluate?(metrics: Record<string, number>, trainer: Trainer<B>): void;
+  onStepEnd?(record: StepRecord, trainer: Trainer<B, M>): void;
+  onEvaluate?(metrics: Record<string, number>, trainer: Trainer<B, M>): void;
   /** When an epoch of epoch-based data ends: its number (1-based) and mean training loss. */
-  onEpochEnd?(epoch: number, meanLoss: number, trainer: Trainer<B>): void;
-  onSave?(dir: string, trainer: Trainer<B>): void;
-  onTrainEnd?(trainer: Trainer<B>): void;
+  onEpochEnd?(epoch: number, meanLoss: number, trainer: Trainer<B, M>): void;
+  onSave?(dir: string, trainer: Trainer<B, M>): void;
+  onTrainEnd?(trainer: Trainer<B, M>): void;
 }
 
-export interface TrainerOptions<B> {
-  model: Module;
+export interface TrainerOptions<B, M extends Module = Module> {
+  model: M;
   optimizer: Optimizer<any>;
   /** Stepped once after each optimizer step. */
   scheduler?: LRScheduler | null;
@@ -48,9 +48,9 @@ export interface TrainerOptions<B> {
   /** Validation batches for val_loss (a fresh iterable per evaluation, drawn on the eval seed). */
   evalBatches?: Iterable<B> | (() => Iterable<B>);
   /** More metrics (accuracy, …) computed at each evaluation, under noGrad in eval mode. */
-  evaluate?: (model: Module) => Record<string, number>;
+  evaluate?: (model: M) => Record<string, number>;
   /** The loss of a batch; default: model.forward(...batch).loss for an array, forward(x, y) for {x, y}. */
-  lossFn?: (model: Module, batch: B) => Tensor;
+  lossFn?: (model: M, batch: B) => Tensor;
   /** Clip the gradients' global L2 norm to this (0 or absent: no clipping). */
   clip?: number;
   /** Evaluate every K steps and after the last (0 or absent: never, unless evalBatches/evaluate is given: then only after the last). */
@@ -61,7 +61,7 @@ export interface TrainerOptions<B> {
   keep?: number;
   /** The run folder: log.jsonl and checkpoint-<step>/ go here. */
   outDir?: string;
-  callbacks?: TrainerCallbacks<B> | TrainerCallbacks<B>[];
+  callbacks?: TrainerCallbacks<B, M> | TrainerCallbacks<B, M>[];
   /** What one batch counts for the throughput column; default samples = the first dimension. */
   throughput?: { unit: 'tokens' | 'samples'; count: (batch: B) => number };
   /** The seed evaluation runs on (default 1234): every evaluation sees the same random draws. */
@@ -117,8 +117,8 @@ export function prettyJson(value: unknown): string {
 
 const isPositive = (n: number | undefined): n is number => typeof n === 'number' && n > 0;
 
-export class Trainer<B = unknown> {
-  readonly model: Module;
+export class Trainer<B = unknown, M extends Module = Module> {
+  readonly model: M;
   readonly optimizer: Optimizer<any>;
   readonly scheduler: LRScheduler | null;
   readonly source: BatchSource<B>;
@@ -130,15 +130,15 @@ export class Trainer<B = unknown> {
   bestValLoss: number | null = null;
   /** This process's records. */
   readonly history: StepRecord[] = [];
-  private readonly opts: TrainerOptions<B>;
-  private readonly callbacks: TrainerCallbacks<B>[];
+  private readonly opts: TrainerOptions<B, M>;
+  private readonly callbacks: TrainerCallbacks<B, M>[];
   private readonly log: RunLog | null;
   private logReady = false;
   private epochLoss = { sum: 0, count: 0 };
   private stopRequested = false;
   private epochEnded: { epoch: number; meanLoss: number } | null = null;
 
-  constructor(opts: TrainerOptions<B>) {
+  constructor(opts: TrainerOptions<B, M>) {
     if (!opts?.model || !opts.optimizer || !opts.trainBatches) throw new Error('Trainer: needs { model, optimizer, trainBatches }');
     this.opts = opts;
     this.model = opts.model;
@@ -169,7 +169,7 @@ export class Trainer<B = unknown> {
     this.stopRequested = true;
   }
 
-  private emit<K extends keyof TrainerCallbacks<B>>(name: K, ...args: Parameters<NonNullable<TrainerCallbacks<B>[K]>>): void {
+  private emit<K extends keyof TrainerCallbacks<B, M>>(name: K, ...args: Parameters<NonNullable<TrainerCallbacks<B, M>[K]>>): void {
     for (const cb of this.callbacks) (cb[name] as ((...a: unknown[]) => void) | undefined)?.call(cb, ...args);
   }
 

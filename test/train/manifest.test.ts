@@ -18,7 +18,7 @@ import type { Tensor } from '../../src/tensor/tensor.js';
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tsgrad-manifest-'));
 const losses = (h: StepRecord[]) => h.map((r) => [r.step, r.loss, r.lr]);
 
-function makeTrainer(outDir: string): Trainer<readonly [Tensor, Tensor]> {
+function makeTrainer(outDir: string): Trainer<readonly [Tensor, Tensor], Linear> {
   manualSeed(5);
   const model = new Linear(3, 2);
   const batch = () => {

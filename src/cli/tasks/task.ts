@@ -18,8 +18,9 @@ export interface TaskContext {
   note: (line: string) => void;
 }
 
-export interface TaskSetup<B = any> {
-  model: Module;
+/** What a task sets up, typed by its batch B and its model M (GPT for lm, …): no casts in the loss. */
+export interface TaskSetup<B, M extends Module> {
+  model: M;
   /** e.g. 'GPT (gpt-baby)'. */
   modelName: string;
   tokenizer: Tokenizer | null;
@@ -27,9 +28,9 @@ export interface TaskSetup<B = any> {
   trainBatches: BatchSource<B>;
   /** Batches per epoch, for --epochs and epoch-based defaults. */
   batchesPerEpoch: number | null;
-  lossFn: (model: Module, batch: B) => Tensor;
+  lossFn: (model: M, batch: B) => Tensor;
   /** Validation metrics (val_loss, …), run by the Trainer in eval mode on its eval seed. */
-  evaluate?: (model: Module) => Record<string, number>;
+  evaluate?: (model: M) => Record<string, number>;
   throughput: { unit: 'tokens' | 'samples'; count: (batch: B) => number };
   /** Lines describing the data: sizes, tokenizer, split. */
   summary: string[];
@@ -38,7 +39,13 @@ export interface TaskSetup<B = any> {
   /** LM: a prompt the tokenizer can encode (for the sample and the hint to run `generate`). */
   prompt?: string;
   /** A generated sample (LM), on its own seed. */
-  sample?: (model: Module) => string;
+  sample?: (model: M) => string;
+}
+
+/** The loss of a forward that was given targets (MLP and LeNet5 type it as possibly null). */
+export function lossOf(out: { loss: Tensor | null }, where: string): Tensor {
+  if (!out.loss) throw new Error(`${where}: the model returned no loss`);
+  return out.loss;
 }
 
 /** Thousands separators: 1213006 → '1,213,006'. */
