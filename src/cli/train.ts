@@ -10,8 +10,8 @@ import { CosineAnnealingLR, LinearWarmup, StepLR, type LRScheduler } from '../op
 import { saveTokenizer } from '../data/tokenizers/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import { Trainer } from '../train/trainer.js';
-import { confinedData, recordData, recordedData, sameData } from '../train/run-data.js';
-import { listCheckpoints, openResumePoint, TASKS, type ResumePoint, type Task } from '../train/checkpoint.js';
+import { confinedData, dataFlag, recordData, recordedData, sameData } from '../train/run-data.js';
+import { listCheckpoints, openResumePoint, removeCheckpoints, TASKS, type ResumePoint, type Task } from '../train/checkpoint.js';
 import { progress, humanBytes, humanDuration } from '../train/progress.js';
 import { LOG_FILE, lossSeries, readLog } from '../train/runlog.js';
 import { asciiPlot, svgPlot } from '../train/plot.js';
@@ -137,9 +137,8 @@ export async function trainCommand(flags: Flags): Promise<void> {
     }
   } else if (listCheckpoints(out).length > 0 || fs.existsSync(path.join(out, LOG_FILE))) {
     if (!overwrite) throw new Error(`${out} already holds a run; --resume continues it, --overwrite starts it again, --out picks another folder`);
-    for (const name of fs.readdirSync(out)) {
-      if (/^(\.tmp-|\.old-)?checkpoint-\d+$/.test(name) || ['log.jsonl', 'loss.svg', 'config.json'].includes(name)) fs.rmSync(path.join(out, name), { recursive: true, force: true });
-    }
+    removeCheckpoints(out);
+    for (const name of [LOG_FILE, 'loss.svg', 'config.json']) fs.rmSync(path.join(out, name), { force: true });
   }
 
   console.log(`tsgrad train · ${opts.model} on ${opts.data} · task ${opts.task}`);
@@ -221,7 +220,7 @@ async function trainTask<B, M extends Module>(setup: TaskSetup<B, M>, { opts, po
   if (result.stopped) {
     trainer.save();
     console.log(`stopped at step ${trainer.step}`);
-    console.log(`continue: npx tsgrad train --out ${out} --resume`);
+    console.log(`continue: npx tsgrad train --out ${out} --resume${dataFlag(opts.data, out)}`);
     return;
   }
   finish(opts, setup, trainer, (performance.now() - fitStarted) / 1000, trainer.step - firstStep);
@@ -252,7 +251,7 @@ function finish<B, M extends Module>(opts: TrainOptions, setup: TaskSetup<B, M>,
   console.log('next:');
   const q = (s: string) => (/^[\w./-]+$/.test(s) ? s : JSON.stringify(s));
   if (opts.task === 'lm') console.log(`  npx tsgrad generate --checkpoint ${q(out)} --prompt ${JSON.stringify(setup.prompt ?? 'The ')} --max-new-tokens 300`);
-  console.log(`  npx tsgrad eval --checkpoint ${q(out)}`);
+  console.log(`  npx tsgrad eval --checkpoint ${q(out)}${dataFlag(opts.data, out)}`);
   if (opts.task === 'mlm') console.log(`  npx tsgrad train --model ${opts.model} --data spam --init ${q(out)}   (fine-tune a classifier on it, D22)`);
-  console.log(`  npx tsgrad train --out ${q(out)} --resume --steps ${opts.steps * 2}   (train on to step ${opts.steps * 2})`);
+  console.log(`  npx tsgrad train --out ${q(out)} --resume${dataFlag(opts.data, out)} --steps ${opts.steps * 2}   (train on to step ${opts.steps * 2})`);
 }

@@ -132,6 +132,15 @@ export function removeStaleTemps(runDir: string): void {
   }
 }
 
+/** Delete every checkpoint of a run folder, complete or half-written (a run started again). */
+export function removeCheckpoints(runDir: string): void {
+  removeStaleTemps(runDir);
+  if (!fs.existsSync(runDir)) return;
+  for (const name of fs.readdirSync(runDir)) {
+    if (/^checkpoint-\d+$/.test(name)) fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
+  }
+}
+
 /** Delete all but the newest `keep` complete checkpoints (keep ≤ 0: delete none). */
 export function pruneCheckpoints(runDir: string, keep: number): string[] {
   if (!(keep > 0)) return [];

@@ -3,7 +3,7 @@
 export { Trainer, withSeed, type TrainerOptions, type TrainerCallbacks, type FitResult } from './trainer.js';
 export { randomBatches, epochBatches, EpochBatches, type BatchSource, type EpochBatchesOptions, type EpochPosition } from './batches.js';
 export {
-  resolveCheckpointDir, verifyCheckpoint, loadCheckpoint, openResumePoint, listCheckpoints, readTrainerState, writeCheckpoint, pruneCheckpoints, removeStaleTemps,
+  resolveCheckpointDir, verifyCheckpoint, loadCheckpoint, openResumePoint, listCheckpoints, readTrainerState, writeCheckpoint, pruneCheckpoints, removeStaleTemps, removeCheckpoints,
   CHECKPOINT_PREFIX, TRAINER_STATE_FILE, TASKS, type Task, type TrainerState, type LoadedCheckpoint, type CheckpointInfo, type ResumePoint,
 } from './checkpoint.js';
 export { saveModel, loadModel, loadWeightsInto, OPTIMIZER_FILE, MODEL_FILE, MODEL_CONFIG_FILE } from './model-files.js';

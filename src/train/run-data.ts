@@ -21,6 +21,12 @@ export function recordData(data: string, runDir: string): string {
   return path.relative(path.resolve(runDir), path.resolve(data)).split(path.sep).join('/');
 }
 
+/** The flag a later command needs to read this run's data again: '' when it lies inside the run folder (or is a dataset name). */
+export function dataFlag(data: string, runDir: string): string {
+  const r = recordedData(recordData(data, runDir), path.join(runDir, `${CHECKPOINT_PREFIX}0`));
+  return r?.confined ? '' : ` --data ${/^[\w./-]+$/.test(data) ? data : JSON.stringify(data)}`;
+}
+
 /** The real path of p, or of its nearest existing ancestor joined with the rest (a file may not exist yet). */
 function realish(p: string): string {
   const abs = path.resolve(p);

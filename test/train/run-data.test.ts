@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { confinedData, recordData, recordedData, runFolderOf, sameData } from '../../src/train/run-data.js';
+import { confinedData, dataFlag, recordData, recordedData, runFolderOf, sameData } from '../../src/train/run-data.js';
 
 describe('recorded data paths (run-data)', () => {
   const run = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgrad-run-data-'));
@@ -41,5 +41,11 @@ describe('recorded data paths (run-data)', () => {
     expect(sameData(path.join(run, 'other.txt'), own)).to.equal(false);
     expect(sameData('moby-dick', recordedData('moby-dick', ckpt)!)).to.equal(true);
     expect(recordedData('/etc/passwd', ckpt)).to.deep.equal({ data: '/etc/passwd', confined: false });
+  });
+
+  it('says which flag a later eval or --resume needs (the hints train prints)', () => {
+    expect(dataFlag(path.join(run, 'data', 'corpus.txt'), run)).to.equal('');
+    expect(dataFlag('moby-dick', run)).to.equal('');
+    expect(dataFlag('/tmp/my corpus.txt', run)).to.equal(' --data "/tmp/my corpus.txt"');
   });
 });
