@@ -120,7 +120,8 @@ export async function trainCommand(flags: Flags): Promise<void> {
       if (!saved) throw new Error(`--resume: ${point.dir} was not written by tsgrad train (no options in its trainer state)`);
       const savedData = recordedData(saved.data, point.dir); // recorded relative to the run folder
       for (const key of TRAJECTORY_OPTIONS) {
-        const same = key === 'data' ? savedData !== null && sameData(opts.data, savedData) : JSON.stringify(opts[key]) === JSON.stringify(saved[key]);
+        // data: the same file (recorded relative to the run), or the same words (checkpoints written before that)
+        const same = JSON.stringify(opts[key]) === JSON.stringify(saved[key]) || (key === 'data' && savedData !== null && sameData(opts.data, savedData));
         if (flags.given(key) && !same) {
           throw new Error(`--resume: --${kebab(key)} ${opts[key]} differs from the run's ${saved[key]} (${path.join(out, 'config.json')}); leave it out to continue the run`);
         }
