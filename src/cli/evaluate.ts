@@ -4,13 +4,16 @@
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/engine.js';
 import { GPT, BertForMaskedLM, BertForSequenceClassification } from '../models/index.js';
+import { MLP } from '../models/mlp.js';
+import { LeNet5 } from '../models/lenet.js';
 import { loadText, loadClassification } from '../data/datasets.js';
 import { gatherRows, splitTokens, SequenceDataset } from '../data/loader.js';
 import { loadMnist } from '../data/mnist.js';
 import type { WordPieceTokenizer } from '../data/tokenizers/index.js';
-import type { LoadedCheckpoint } from '../train/checkpoint.js';
 import { loadAnyCheckpoint } from '../deploy/quantized.js';
+import { verifyCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { withSeed } from '../train/trainer.js';
+import { confinedData, recordedData, sameData } from '../train/run-data.js';
 import type { TrainOptions } from './options.js';
 import { nonNegativeInt, positiveInt } from './options.js';
 import { int } from './tasks/task.js';
@@ -36,14 +39,20 @@ interface Source {
   data: string;
 }
 
+/** --data, or the data the checkpoint records, confined to its run folder; the run's own data is scored on its validation split. */
 function sourceOf(f: EvalFlags, ck: LoadedCheckpoint): Source {
-  if (f.data) return { label: f.data, whole: true, data: f.data };
-  const data = ck.state?.options?.data;
-  if (typeof data !== 'string') throw new Error(`eval: ${ck.dir} does not say what data it was trained on; pass --data`);
+  const recorded = ck.state?.options?.data;
+  if (f.data) {
+    const own = recordedData(recorded, ck.dir);
+    if (own && sameData(f.data, own)) return { label: `the validation split of ${f.data}`, whole: false, data: f.data };
+    return { label: f.data, whole: true, data: f.data };
+  }
+  const data = confinedData(recorded, ck.dir, '--data', 'eval');
   return { label: `the validation split of ${data}`, whole: false, data };
 }
 
 export async function evalCommand(f: EvalFlags): Promise<void> {
+  verifyCheckpoint(f.checkpoint); // manifest.json checksums, float or int8
   const ck = await loadAnyCheckpoint(f.checkpoint); // float or int8 (tsgrad quantize) checkpoints
   const opts = (ck.state?.options ?? {}) as Partial<TrainOptions>;
   const batchSize = f.batchSize !== undefined ? positiveInt('batch-size', f.batchSize) : opts.batchSize ?? 16;
@@ -70,7 +79,7 @@ export async function evalCommand(f: EvalFlags): Promise<void> {
           x.set(tokens.subarray((w0 + b) * T, (w0 + b + 1) * T), b * T);
           y.set(tokens.subarray((w0 + b) * T + 1, (w0 + b + 1) * T + 1), b * T);
         }
-        sum += model.forward(new Tensor(x, [n, T], 'int32'), new Tensor(y, [n, T], 'int32')).loss!.item() * n;
+        sum += model.forward(new Tensor(x, [n, T], 'int32'), new Tensor(y, [n, T], 'int32')).loss.item() * n;
       }
     });
     const loss = sum / windows;
@@ -113,7 +122,7 @@ export async function evalCommand(f: EvalFlags): Promise<void> {
     return;
   }
 
-  // image
+  if (!(model instanceof MLP || model instanceof LeNet5)) throw new Error(`eval: ${ck.dir} holds a ${model.constructor.name}, which eval cannot score (GPT, BERT, MLP, LeNet5)`);
   if (f.data && f.data !== 'mnist') throw new Error(`eval: image models are scored on --data mnist (got '${f.data}')`);
   const { test } = loadMnist();
   const { loss, report } = noGrad(() => imageMetrics(model, test.images, test.labels));

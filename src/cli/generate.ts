@@ -5,6 +5,7 @@ import { noGrad } from '../autograd/engine.js';
 import { GPT, BertForMaskedLM } from '../models/index.js';
 import type { WordPieceTokenizer, Tokenizer } from '../data/tokenizers/index.js';
 import { loadAnyCheckpoint } from '../deploy/quantized.js';
+import { verifyCheckpoint } from '../train/checkpoint.js';
 import { nonNegative, nonNegativeInt, positiveInt } from './options.js';
 import { sampleText } from './tasks/lm.js';
 
@@ -24,6 +25,7 @@ export async function generateCommand(f: GenerateFlags): Promise<void> {
   if (!(temperature > 0)) throw new Error('--temperature must be above 0 (use --greedy for the most likely token)');
   const topK = f.topK !== undefined ? (f.topK === '0' ? null : positiveInt('top-k', f.topK)) : 200;
   const seed = f.seed !== undefined ? nonNegativeInt('seed', f.seed) : 1337;
+  verifyCheckpoint(f.checkpoint); // manifest.json checksums, float or int8
   const ck = await loadAnyCheckpoint(f.checkpoint); // float or int8 (tsgrad quantize) checkpoints
   const tokenizer = ck.tokenizer!;
   if (ck.model instanceof BertForMaskedLM) return fillMask(ck.model, tokenizer as WordPieceTokenizer, f.prompt);

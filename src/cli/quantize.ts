@@ -13,6 +13,8 @@ import { gatherRows, splitTokens, trainValSplit, SequenceDataset } from '../data
 import { loadMnist } from '../data/mnist.js';
 import type { Tokenizer, WordPieceTokenizer } from '../data/tokenizers/index.js';
 import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
+import { writeManifest } from '../train/manifest.js';
+import { confinedData } from '../train/run-data.js';
 import { withSeed } from '../train/trainer.js';
 import { quantizeCheckpoint, loadQuantized, type QuantizeReport } from '../deploy/quantized.js';
 import type { TrainOptions } from './options.js';
@@ -60,6 +62,7 @@ export async function quantizeCommand(f: QuantizeFlags): Promise<void> {
   const float = await loadCheckpoint(f.checkpoint);
   const floatLoadMs = performance.now() - t0;
   const report = quantizeCheckpoint(float, f.out, { embeddings: Boolean(f.embeddings), overwrite: Boolean(f.overwrite) });
+  writeManifest(f.out); // serve and generate verify the int8 folder as they do a float one
   printReport(report, Boolean(f.embeddings));
   if (!f.compare) return;
 
@@ -121,6 +124,12 @@ interface Batch {
   targets: Int32Array;
 }
 
+/** m as the checkpoint's class, checked (the float model and its int8 copy are both of it). */
+function checked<T extends Module>(m: Module, cls: abstract new (...args: never[]) => T): T {
+  if (!(m instanceof cls)) throw new Error(`quantize --compare: expected a ${cls.name}, got a ${m.constructor.name}`);
+  return m;
+}
+
 interface Bench {
   label: string;
   batches: Batch[];
@@ -134,8 +143,8 @@ function prepare(ck: LoadedCheckpoint, data: string | undefined, maxBatches: num
   const opts = (ck.state?.options ?? {}) as Partial<TrainOptions>;
   const B = opts.batchSize ?? 16, valFraction = opts.valFraction ?? 0.1, seed = opts.seed ?? 1337;
   const model = ck.model;
-  const source = data ?? opts.data;
-  if (source === undefined && ck.task !== 'image') throw new Error(`quantize --compare: ${ck.dir} does not say what data it was trained on; pass --data`);
+  // the recorded data only inside the run folder; anything else the user names with --data
+  const source = data ?? (ck.task === 'image' && opts.data === undefined ? undefined : confinedData(opts.data, ck.dir, '--data', 'quantize --compare'));
   const whole = data !== undefined;
   const what = whole ? source! : `the validation split of ${source}`;
   const batches: Batch[] = [];
@@ -154,7 +163,7 @@ function prepare(ck: LoadedCheckpoint, data: string | undefined, maxBatches: num
         y.set(tokens.subarray((w0 + b) * T + 1, (w0 + b + 1) * T + 1), b * T);
       }
       const xt = new Tensor(x, [n, T], 'int32'), yt = new Tensor(y, [n, T], 'int32');
-      batches.push({ forward: (m) => (m as GPT).forward(xt, yt), targets: y });
+      batches.push({ forward: (m) => checked(m, GPT).forward(xt, yt), targets: y });
     }
     return { label: `${what}: ${int(windows)} windows of ${T} tokens`, batches, accuracyName: 'next-token accuracy', unit: 'tokens', items: windows * T };
   }
@@ -167,7 +176,7 @@ function prepare(ck: LoadedCheckpoint, data: string | undefined, maxBatches: num
     const ds = new SequenceDataset(encodeTexts(tok, rows.map((i) => set.texts[i]), T), Int32Array.from(rows, (i) => set.labels[i]), { maxLen: T, padId: tok.padId, padToLongest: true });
     for (let s = 0; s < ds.length; s += B) {
       const b = ds.batch(Array.from({ length: Math.min(B, ds.length - s) }, (_, i) => s + i));
-      batches.push({ forward: (m) => (m as BertForSequenceClassification).forward(b.inputIds, { attentionMask: b.attentionMask, labels: b.labels }), targets: b.labels.data as Int32Array });
+      batches.push({ forward: (m) => checked(m, BertForSequenceClassification).forward(b.inputIds, { attentionMask: b.attentionMask, labels: b.labels }), targets: b.labels.data as Int32Array });
     }
     return { label: `${what}: ${int(rows.length)} examples`, batches, accuracyName: 'accuracy', unit: 'texts', items: rows.length };
   }
@@ -180,7 +189,7 @@ function prepare(ck: LoadedCheckpoint, data: string | undefined, maxBatches: num
     withSeed(1234, () => {
       for (let s = 0; s < masked.length; s += B) {
         const b = masked.batch(Array.from({ length: Math.min(B, masked.length - s) }, (_, i) => s + i));
-        batches.push({ forward: (m) => (m as BertForMaskedLM).forward(b.inputIds, { labels: b.labels }), targets: b.labels.data as Int32Array });
+        batches.push({ forward: (m) => checked(m, BertForMaskedLM).forward(b.inputIds, { labels: b.labels }), targets: b.labels.data as Int32Array });
       }
     });
     if (batches.length === 0) throw new Error(`quantize --compare: ${what} has no block of ${T} tokens`);

@@ -3,6 +3,7 @@
 // answers the requests already accepted, and exits 0.
 import type { Command } from 'commander';
 import { loadAnyCheckpoint } from '../deploy/quantized.js';
+import { verifyCheckpoint } from '../train/checkpoint.js';
 import { createInferenceServer } from '../deploy/server.js';
 import { DEFAULT_LIMITS } from '../deploy/validate.js';
 import { nonNegativeInt, positiveInt } from './options.js';
@@ -44,6 +45,7 @@ export async function serveCommand(f: ServeFlags): Promise<void> {
     ...(f.maxNewTokens !== undefined ? { maxNewTokens: positiveInt('max-new-tokens', f.maxNewTokens) } : {}),
     ...(f.maxBodyBytes !== undefined ? { maxBodyBytes: positiveInt('max-body-bytes', f.maxBodyBytes) } : {}),
   };
+  verifyCheckpoint(f.checkpoint); // manifest.json checksums, float or int8
   const ck = await loadAnyCheckpoint(f.checkpoint);
   const log = f.quiet ? undefined : (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   const app = createInferenceServer(ck, { maxQueue: f.maxQueue !== undefined ? nonNegativeInt('max-queue', f.maxQueue) : undefined, limits, log });

@@ -10,7 +10,8 @@ import { CosineAnnealingLR, LinearWarmup, StepLR, type LRScheduler } from '../op
 import { saveTokenizer } from '../data/tokenizers/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import { Trainer } from '../train/trainer.js';
-import { listCheckpoints, readTrainerState, removeStaleTemps, TASKS, type Task } from '../train/checkpoint.js';
+import { confinedData, dataFlag, recordData, recordedData, sameData } from '../train/run-data.js';
+import { listCheckpoints, openResumePoint, removeCheckpoints, TASKS, type ResumePoint, type Task } from '../train/checkpoint.js';
 import { progress, humanBytes, humanDuration } from '../train/progress.js';
 import { LOG_FILE, lossSeries, readLog } from '../train/runlog.js';
 import { asciiPlot, svgPlot } from '../train/plot.js';
@@ -81,15 +82,6 @@ export function resolveOptions({ values: v }: Flags): TrainOptions & { resume: b
   };
 }
 
-function setupTask(opts: TrainOptions, ctx: TaskContext, labelNames?: string[]): Promise<TaskSetup> {
-  switch (opts.task) {
-    case 'lm': return setupLm(opts, ctx);
-    case 'mlm': return setupMlm(opts, ctx);
-    case 'classify': return setupClassify(opts, ctx, labelNames);
-    case 'image': return setupImage(opts, ctx);
-  }
-}
-
 /** AdamW/SGD decay matrices only, not biases and LayerNorm gains (nanoGPT's two groups). */
 function buildOptimizer(model: Module, o: TrainOptions): Optimizer<any> {
   const params = model.parameters().filter((p) => p.requiresGrad);
@@ -120,47 +112,66 @@ export async function trainCommand(flags: Flags): Promise<void> {
   const { resume, overwrite, ...resolved } = resolveOptions(flags);
   let opts: TrainOptions = resolved;
   const out = opts.out;
-  let resumeDir: string | null = null;
-  let labelNames: string[] | undefined;
+  let point: ResumePoint | null = null;
   if (resume) {
-    removeStaleTemps(out);
-    const newest = listCheckpoints(out).at(-1);
-    if (newest) {
-      const state = readTrainerState(newest.dir);
-      const saved = state.options as TrainOptions | undefined;
-      if (!saved) throw new Error(`--resume: ${newest.dir} was not written by tsgrad train (no options in its trainer state)`);
+    point = await openResumePoint(out, { note: (l) => console.log(l) });
+    if (point) {
+      const saved = point.state.options as TrainOptions | undefined;
+      if (!saved) throw new Error(`--resume: ${point.dir} was not written by tsgrad train (no options in its trainer state)`);
+      const savedData = recordedData(saved.data, point.dir); // recorded relative to the run folder
       for (const key of TRAJECTORY_OPTIONS) {
-        if (flags.given(key) && JSON.stringify(opts[key]) !== JSON.stringify(saved[key])) {
+        // data: the same file (recorded relative to the run), or the same words (checkpoints written before that)
+        const same = JSON.stringify(opts[key]) === JSON.stringify(saved[key]) || (key === 'data' && savedData !== null && sameData(opts.data, savedData));
+        if (flags.given(key) && !same) {
           throw new Error(`--resume: --${kebab(key)} ${opts[key]} differs from the run's ${saved[key]} (${path.join(out, 'config.json')}); leave it out to continue the run`);
         }
       }
       const overrides = Object.fromEntries(OVERRIDABLE.filter((k) => flags.given(k)).map((k) => [k, opts[k]]));
       if (flags.given('steps')) overrides.epochs = null;
       if (flags.given('epochs')) overrides.steps = 0;
-      opts = { ...saved, ...overrides, out };
-      resumeDir = newest.dir;
-      labelNames = state.labelNames;
-      console.log(`resuming ${out} from ${path.basename(newest.dir)} (step ${state.step})`);
+      // the run's data: as the user gives it again, or as recorded if that stays inside the run folder
+      const data = flags.given('data') ? opts.data : confinedData(saved.data, point.dir, '--data', '--resume');
+      opts = { ...saved, ...overrides, data, out };
+      console.log(`resuming ${out} from ${path.basename(point.dir)} (step ${point.state.step})`);
     } else {
       console.log(`--resume: no complete checkpoint in ${out}; starting from step 0`);
     }
   } else if (listCheckpoints(out).length > 0 || fs.existsSync(path.join(out, LOG_FILE))) {
     if (!overwrite) throw new Error(`${out} already holds a run; --resume continues it, --overwrite starts it again, --out picks another folder`);
-    for (const name of fs.readdirSync(out)) {
-      if (/^(\.tmp-|\.old-)?checkpoint-\d+$/.test(name) || ['log.jsonl', 'loss.svg', 'config.json'].includes(name)) fs.rmSync(path.join(out, name), { recursive: true, force: true });
-    }
+    removeCheckpoints(out);
+    for (const name of [LOG_FILE, 'loss.svg', 'config.json']) fs.rmSync(path.join(out, name), { force: true });
   }
 
-  const family = familyOf(opts.model);
   console.log(`tsgrad train · ${opts.model} on ${opts.data} · task ${opts.task}`);
   manualSeed(opts.seed);
-  const started = performance.now();
-  const setup = await setupTask(opts, { resumeDir, note: (l) => console.log(l) }, labelNames);
+  const run: Run = { opts, point, flags, started: performance.now() };
+  const ctx: TaskContext = { resume: point, note: (l) => console.log(l) };
+  // each task's setup is typed by its batch and model; trainTask is generic over both
+  switch (opts.task) {
+    case 'lm': return trainTask(await setupLm(opts, ctx), run);
+    case 'mlm': return trainTask(await setupMlm(opts, ctx), run);
+    case 'classify': return trainTask(await setupClassify(opts, ctx, point?.state.labelNames), run);
+    case 'image': return trainTask(await setupImage(opts, ctx), run);
+  }
+}
+
+/** What trainTask needs from the command: the resolved options, the checkpoint resumed from, the flags. */
+interface Run {
+  opts: TrainOptions;
+  point: ResumePoint | null;
+  flags: Flags;
+  started: number;
+}
+
+/** Optimizer, schedule and Trainer for a task's setup; fit, then report. */
+async function trainTask<B, M extends Module>(setup: TaskSetup<B, M>, { opts, point, flags, started }: Run): Promise<void> {
+  const out = opts.out;
+  const family = familyOf(opts.model);
   const perEpoch = setup.batchesPerEpoch;
   const epochBased = opts.task !== 'lm' && perEpoch !== null;
   if (opts.steps === 0) opts.steps = Math.max(1, Math.ceil((opts.epochs ?? 1) * (perEpoch ?? 1)));
   if (opts.evalEvery === 0 && epochBased) opts.evalEvery = perEpoch!;
-  if (!resumeDir && !flags.given('warmup')) opts.warmup = Math.min(opts.warmup, Math.floor(opts.steps / 10)); // a short run warms up for a tenth of it
+  if (!point && !flags.given('warmup')) opts.warmup = Math.min(opts.warmup, Math.floor(opts.steps / 10)); // a short run warms up for a tenth of it
   const { model } = setup;
   const optimizer = buildOptimizer(model, opts);
   const scheduler = buildScheduler(optimizer, opts);
@@ -178,7 +189,7 @@ export async function trainCommand(flags: Flags): Promise<void> {
   fs.mkdirSync(out, { recursive: true });
   writeFileAtomic(path.join(out, 'config.json'), `${JSON.stringify(opts, null, 2)}\n`);
   const totalEpochs = epochBased ? (opts.epochs ?? Math.ceil(opts.steps / perEpoch!)) : undefined;
-  const bar = progress({ style: opts.task === 'mlm' ? 'mlm' : 'default', epochs: opts.task === 'mlm' ? undefined : totalEpochs, every: opts.logEvery || undefined });
+  const bar = progress<B, M>({ style: opts.task === 'mlm' ? 'mlm' : 'default', epochs: opts.task === 'mlm' ? undefined : totalEpochs, every: opts.logEvery || undefined });
   const trainer = new Trainer({
     model, optimizer, scheduler,
     trainBatches: setup.trainBatches, lossFn: setup.lossFn, evaluate: setup.evaluate, throughput: setup.throughput,
@@ -187,9 +198,9 @@ export async function trainCommand(flags: Flags): Promise<void> {
     checkpointFiles: (dir) => {
       if (setup.tokenizer) saveTokenizer(setup.tokenizer, dir);
     },
-    checkpointState: () => ({ task: opts.task, ...(setup.labelNames ? { labelNames: setup.labelNames } : {}), options: opts }),
+    checkpointState: () => ({ task: opts.task, ...(setup.labelNames ? { labelNames: setup.labelNames } : {}), options: { ...opts, data: recordData(opts.data, out) } }),
   });
-  if (resumeDir) await trainer.resume(resumeDir, { weights: false });
+  if (point) await trainer.resume(point, { weights: false }); // the model is point.model
   if (trainer.step >= opts.steps) console.log(`the run is at step ${trainer.step}, --steps ${opts.steps}: nothing to train (give more --steps to go on)`);
 
   let interrupts = 0;
@@ -210,13 +221,13 @@ export async function trainCommand(flags: Flags): Promise<void> {
   if (result.stopped) {
     trainer.save();
     console.log(`stopped at step ${trainer.step}`);
-    console.log(`continue: npx tsgrad train --out ${out} --resume`);
+    console.log(`continue: npx tsgrad train --out ${out} --resume${dataFlag(opts.data, out)}`);
     return;
   }
   finish(opts, setup, trainer, (performance.now() - fitStarted) / 1000, trainer.step - firstStep);
 }
 
-function finish(opts: TrainOptions, setup: TaskSetup, trainer: Trainer<any>, seconds: number, stepsRun: number): void {
+function finish<B, M extends Module>(opts: TrainOptions, setup: TaskSetup<B, M>, trainer: Trainer<B, M>, seconds: number, stepsRun: number): void {
   const out = opts.out;
   const records = readLog(path.join(out, LOG_FILE));
   const series = lossSeries(records);
@@ -241,7 +252,7 @@ function finish(opts: TrainOptions, setup: TaskSetup, trainer: Trainer<any>, sec
   console.log('next:');
   const q = (s: string) => (/^[\w./-]+$/.test(s) ? s : JSON.stringify(s));
   if (opts.task === 'lm') console.log(`  npx tsgrad generate --checkpoint ${q(out)} --prompt ${JSON.stringify(setup.prompt ?? 'The ')} --max-new-tokens 300`);
-  console.log(`  npx tsgrad eval --checkpoint ${q(out)}`);
+  console.log(`  npx tsgrad eval --checkpoint ${q(out)}${dataFlag(opts.data, out)}`);
   if (opts.task === 'mlm') console.log(`  npx tsgrad train --model ${opts.model} --data spam --init ${q(out)}   (fine-tune a classifier on it, D22)`);
-  console.log(`  npx tsgrad train --out ${q(out)} --resume --steps ${opts.steps * 2}   (train on to step ${opts.steps * 2})`);
+  console.log(`  npx tsgrad train --out ${q(out)} --resume${dataFlag(opts.data, out)} --steps ${opts.steps * 2}   (train on to step ${opts.steps * 2})`);
 }

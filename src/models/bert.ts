@@ -12,9 +12,10 @@ import { Embedding } from '../nn/embedding.js';
 import { LayerNorm } from '../nn/normalization.js';
 import { Dropout } from '../nn/dropout.js';
 import { ModuleList } from '../nn/container.js';
+import { multiHeadAttention } from '../nn/attention.js';
 import * as init from '../nn/init.js';
 import * as F from '../nn/functional.js';
-import type { ModelOutput } from './gpt.js';
+import type { LossOutput, ModelOutput } from './gpt.js';
 
 /** Hugging Face's BertConfig fields, in camelCase. */
 export interface BertConfig {
@@ -154,15 +155,12 @@ class BertSelfAttention extends Module {
     this.value = new Linear(config.hiddenSize, config.hiddenSize);
   }
 
+  /** x (B, T, C) → the merged heads (B, T, C); BertSelfOutput's dense is the output projection. */
   override forward(x: Tensor, mask: Tensor | null): Tensor {
-    const [B, T, C] = x.shape;
-    const nh = this.config.numAttentionHeads, hs = C / nh;
-    const heads = (t: Tensor) => t.reshape(B, T, nh, hs).transpose(1, 2); // (B, nh, T, hs)
     // softmax(QKᵀ/√hs) V with padding keys masked out (D21)
-    const y = F.scaledDotProductAttention(heads(this.query.forward(x)), heads(this.key.forward(x)), heads(this.value.forward(x)), {
-      mask, dropout: this.training ? this.config.attentionProbsDropoutProb : 0,
-    }); // (B, nh, T, hs)
-    return y.transpose(1, 2).reshape(B, T, C); // (B, T, C)
+    return multiHeadAttention(x, { query: this.query, key: this.key, value: this.value }, null, {
+      numHeads: this.config.numAttentionHeads, mask, dropout: this.training ? this.config.attentionProbsDropoutProb : 0,
+    });
   }
 }
 
@@ -370,6 +368,8 @@ export class BertForMaskedLM extends Module {
    * inputIds (B, T) → logits (B, T, V) at every position. With labels (B, T) the loss is the mean
    * cross-entropy over the positions whose label is not −100, the masked ones (D11).
    */
+  override forward(inputIds: Tensor, inputs: BertInputs & { labels: Tensor }): LossOutput;
+  override forward(inputIds: Tensor, inputs?: BertInputs): ModelOutput;
   override forward(inputIds: Tensor, { labels = null, ...inputs }: BertInputs = {}): ModelOutput {
     const { lastHiddenState } = this.bert.forward(inputIds, inputs);
     const logits = this.cls.predictions.forward(lastHiddenState); // (B, T, V)
@@ -402,6 +402,8 @@ export class BertForSequenceClassification extends Module {
    * against int32 classes (B), or, for numLabels = 1, the mean squared error against float
    * targets (B) (Hugging Face's regression).
    */
+  override forward(inputIds: Tensor, inputs: BertInputs & { labels: Tensor }): LossOutput;
+  override forward(inputIds: Tensor, inputs?: BertInputs): ModelOutput;
   override forward(inputIds: Tensor, { labels = null, ...inputs }: BertInputs = {}): ModelOutput {
     const { pooledOutput } = this.bert.forward(inputIds, inputs);
     const logits = this.classifier.forward(this.dropout.forward(pooledOutput!)); // (B, numLabels)

@@ -13,6 +13,7 @@ import { Embedding } from '../nn/embedding.js';
 import { LayerNorm } from '../nn/normalization.js';
 import { Dropout } from '../nn/dropout.js';
 import { ModuleList } from '../nn/container.js';
+import { multiHeadAttention } from '../nn/attention.js';
 import * as init from '../nn/init.js';
 import * as F from '../nn/functional.js';
 
@@ -44,6 +45,11 @@ export interface ModelOutput {
   loss: Tensor | null;
 }
 
+/** What forward returns when it is given targets (labels): the loss is there. */
+export interface LossOutput extends ModelOutput {
+  loss: Tensor;
+}
+
 /** Multi-head causal self-attention with one fused projection to queries, keys and values. */
 class CausalSelfAttention extends Module {
   c_attn: Linear;
@@ -59,13 +65,9 @@ class CausalSelfAttention extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    const [B, T, C] = x.shape;
-    const nh = this.config.nHead, hs = C / nh;
-    const [q, k, v] = this.c_attn.forward(x).split(C, 2) // 3 × (B, T, C)
-      .map((t) => t.reshape(B, T, nh, hs).transpose(1, 2)); // (B, nh, T, hs)
-    // softmax(QKᵀ/√hs) V with the causal mask (D21)
-    const y = F.scaledDotProductAttention(q, k, v, { causal: true, dropout: this.training ? this.config.dropout : 0 }); // (B, nh, T, hs)
-    return this.resid_dropout.forward(this.c_proj.forward(y.transpose(1, 2).reshape(B, T, C))); // (B, T, C)
+    // softmax(QKᵀ/√hs) V with the causal mask (D21), heads split from the fused c_attn
+    const y = multiHeadAttention(x, { qkv: this.c_attn }, this.c_proj, { numHeads: this.config.nHead, causal: true, dropout: this.training ? this.config.dropout : 0 }); // (B, T, C)
+    return this.resid_dropout.forward(y);
   }
 }
 
@@ -171,6 +173,8 @@ export class GPT extends Module {
    * idx int32 (B, T) → logits (B, T, V). With targets (B, T) — already aligned with the logits,
    * targets[t] = idx[t+1], −100 ignored — loss is the mean next-token cross-entropy (D12).
    */
+  override forward(idx: Tensor, targets: Tensor): LossOutput;
+  override forward(idx: Tensor, targets?: Tensor | null): ModelOutput;
   override forward(idx: Tensor, targets?: Tensor | null): ModelOutput {
     if (idx.dtype !== 'int32' || idx.ndim !== 2) throw new Error(`GPT.forward: idx must be int32 of shape [B, T] (got ${idx.dtype} ${fmt(idx.shape)})`);
     const [B, T] = idx.shape;

@@ -61,7 +61,7 @@ export type BertForMaskedLM = BertForMaskedLMClass;
 export const BertForSequenceClassification = withPretrained(BertForSequenceClassificationClass, 'BertForSequenceClassification');
 export type BertForSequenceClassification = BertForSequenceClassificationClass;
 
-export { type GPTConfig, type ModelOutput, type GenerateOptions, defaultGPTConfig } from './gpt.js';
+export { type GPTConfig, type ModelOutput, type LossOutput, type GenerateOptions, defaultGPTConfig } from './gpt.js';
 export { type BertConfig, type BertInputs, type BertModelOutput, type BertModelOptions, defaultBertConfig } from './bert.js';
 export { maskTokens, type MaskTokensOptions, type MaskedBatch } from './masking.js';
 export { preset, gptPresets, bertPresets, type PresetName } from './presets.js';

@@ -1,6 +1,8 @@
-// MultiheadAttention (D21): softmax(Q·Kᵀ/√d + mask)·V in numHeads heads of d = embedDim/numHeads,
-// self-attention on x [B, T, C]. One FUSED input projection `inProj` (C → 3C, rows q, k, v, the
-// layout of PyTorch's in_proj_weight and, transposed, GPT-2's c_attn) and `outProj` (C → C).
+// Multi-head self-attention (D21): softmax(Q·Kᵀ/√d + mask)·V in H heads of d = C/H, on x [B, T, C].
+// multiHeadAttention() is the one computation that nn.MultiheadAttention, GPT's CausalSelfAttention
+// and BERT's BertSelfAttention all call; each keeps its own projections under its own (Hugging Face
+// or PyTorch) names, so state dicts are unchanged: a FUSED input projection C → 3C (rows q, k, v:
+// PyTorch's in_proj_weight, GPT-2's c_attn transposed) or separate query/key/value ones (BERT).
 import { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
 import { logicalNot, ne, where } from '../autograd/index.js';
@@ -9,6 +11,34 @@ import { Linear } from './linear.js';
 import * as init from './init.js';
 import { checkInput } from './helpers.js';
 import { scaledDotProductAttention } from './functional.js';
+
+/** Where queries, keys and values come from: one fused C → 3C Linear, or three C → C ones. */
+export type QKVProjection = { qkv: Linear } | { query: Linear; key: Linear; value: Linear };
+
+export interface AttentionComputeOptions {
+  numHeads: number;
+  /** Broadcastable to [B, H, T, T], as scaledDotProductAttention's (bool: true = allowed; float: added). */
+  mask?: Tensor | null;
+  causal?: boolean;
+  /** Dropout probability on the attention weights (the caller passes 0 in eval mode). */
+  dropout?: number;
+}
+
+/**
+ * x (B, T, C) → project to q, k, v → split into H heads → softmax(QKᵀ/√d + mask)·V → merge heads →
+ * `out` (C → C). With out null the merged heads (B, T, C) are returned: BERT projects them in its
+ * BertSelfOutput, next to the residual and LayerNorm.
+ */
+export function multiHeadAttention(x: Tensor, proj: QKVProjection, out: Linear | null, { numHeads, mask = null, causal = false, dropout = 0 }: AttentionComputeOptions): Tensor {
+  const [B, T, C] = x.shape, H = numHeads, D = C / H;
+  const heads = (t: Tensor) => t.reshape(B, T, H, D).transpose(1, 2); // (B, H, T, D)
+  const [q, k, v] = 'qkv' in proj
+    ? proj.qkv.forward(x).split(C, -1).map(heads) // 3 × (B, T, C) → (B, H, T, D)
+    : [proj.query, proj.key, proj.value].map((p) => heads(p.forward(x)));
+  const y = scaledDotProductAttention(q, k, v, { mask, causal, dropout }); // (B, H, T, D)
+  const merged = y.transpose(1, 2).reshape(B, T, C); // (B, T, C)
+  return out ? out.forward(merged) : merged;
+}
 
 export interface MultiheadAttentionOptions {
   /** Biases in inProj and outProj (default true). */
@@ -80,10 +110,7 @@ export class MultiheadAttention extends Module {
     const unbatched = x.ndim === 2;
     if (unbatched) x = x.unsqueeze(0);
     checkInput(x.ndim === 3 && x.shape[2] === this.embedDim, 'MultiheadAttention', `[B, T, ${this.embedDim}]`, x);
-    const [B, T, C] = x.shape, H = this.numHeads, D = this.headDim;
-    const heads = (t: Tensor) => t.reshape(B, T, H, D).transpose(1, 2); // (B, H, T, D)
-    const [q, k, v] = this.inProj.forward(x).split(C, -1).map(heads);
-
+    const [B, T] = x.shape;
     let mask = attnMask ? asBool(attnMask) : null;
     if (keyPaddingMask) {
       if (keyPaddingMask.ndim !== 2 || keyPaddingMask.shape[0] !== B || keyPaddingMask.shape[1] !== T) {
@@ -93,10 +120,9 @@ export class MultiheadAttention extends Module {
       mask = combine(mask, pad.dtype === 'bool' ? logicalNot(pad) : pad);
     }
     // a causal flag alone goes to the op; with another mask it is folded into that mask
-    const causalFlag = this.causal && !mask;
+    const causal = this.causal && !mask;
     if (this.causal && mask) mask = combine(causalMask(T), mask);
-    const y = scaledDotProductAttention(q, k, v, { mask, causal: causalFlag, dropout: this.training ? this.dropout : 0 }); // (B, H, T, D)
-    const out = this.outProj.forward(y.transpose(1, 2).reshape(B, T, C));
+    const out = multiHeadAttention(x, { qkv: this.inProj }, this.outProj, { numHeads: this.numHeads, mask, causal, dropout: this.training ? this.dropout : 0 }); // (B, T, C)
     return unbatched ? out.squeeze(0) : out;
   }
 

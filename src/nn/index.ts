@@ -11,7 +11,7 @@ export { Conv2d, MaxPool2d, AvgPool2d, Flatten, type Conv2dOptions, type Pool2dO
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { LayerNorm, BatchNorm1d, BatchNorm2d, type LayerNormOptions, type BatchNormOptions } from './normalization.js';
 export { Dropout } from './dropout.js';
-export { MultiheadAttention, type MultiheadAttentionOptions, type AttentionMasks } from './attention.js';
+export { MultiheadAttention, multiHeadAttention, type MultiheadAttentionOptions, type AttentionMasks, type QKVProjection, type AttentionComputeOptions } from './attention.js';
 export {
   TransformerEncoderLayer, TransformerDecoderBlock, FeedForward,
   type TransformerEncoderLayerOptions, type TransformerDecoderBlockOptions,

@@ -1,23 +1,29 @@
 // Checkpoints of a run folder, complete or absent:
 //   DIR/checkpoint-<step>/  config.json + model.safetensors (the model, Hugging Face layout),
-//                           tokenizer.json, optimizer.safetensors, trainer_state.json
+//                           tokenizer.json, optimizer.safetensors, trainer_state.json,
+//                           manifest.json (size and SHA-256 of each, written last)
 // A checkpoint is written into DIR/.tmp-checkpoint-<step>/, every file fsynced, then the folder
 // is renamed to its final name (and DIR fsynced): a crash at any moment leaves either the whole
 // checkpoint or none of it, and --resume takes the newest complete one. Only the last `keep` are
 // kept (Hugging Face's save_total_limit, D24).
 //
-// For tools built on trained runs (`tsgrad generate`, `eval`, `serve`, `quantize`), the stable
-// entry points are resolveCheckpointDir(dir) and loadCheckpoint(dir).
+// This file is the one place that knows the layout. Tools built on trained runs (`tsgrad generate`,
+// `eval`, `serve`, `quantize`) call verifyCheckpoint(dir) and loadCheckpoint(dir); a resumed run
+// calls openResumePoint(runDir), which reads the newest checkpoint that verifies once and hands
+// it to Trainer.resume.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RngState } from '../tensor/random.js';
 import type { SchedulerStateDict } from '../optim/schedulers.js';
+import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
+import * as io from '../io/index.js';
 import { GPT, BertModel, BertForMaskedLM, BertForSequenceClassification } from '../models/index.js';
 import { MLP } from '../models/mlp.js';
 import { LeNet5 } from '../models/lenet.js';
 import { hasTokenizer, loadTokenizer, TOKENIZER_FILE, type Tokenizer } from '../data/tokenizers/index.js';
-import { loadModel, MODEL_CONFIG_FILE, MODEL_FILE, type SplitOptimizerState } from './model-files.js';
+import { loadModel, readWeights, MODEL_CONFIG_FILE, MODEL_FILE, OPTIMIZER_FILE, type SplitOptimizerState } from './model-files.js';
+import { verifyManifest, writeManifest } from './manifest.js';
 
 export const CHECKPOINT_PREFIX = 'checkpoint-';
 export const TRAINER_STATE_FILE = 'trainer_state.json';
@@ -126,6 +132,15 @@ export function removeStaleTemps(runDir: string): void {
   }
 }
 
+/** Delete every checkpoint of a run folder, complete or half-written (a run started again). */
+export function removeCheckpoints(runDir: string): void {
+  removeStaleTemps(runDir);
+  if (!fs.existsSync(runDir)) return;
+  for (const name of fs.readdirSync(runDir)) {
+    if (/^checkpoint-\d+$/.test(name)) fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
+  }
+}
+
 /** Delete all but the newest `keep` complete checkpoints (keep ≤ 0: delete none). */
 export function pruneCheckpoints(runDir: string, keep: number): string[] {
   if (!(keep > 0)) return [];
@@ -147,6 +162,7 @@ export function writeCheckpoint(runDir: string, step: number, write: (tmpDir: st
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
   write(tmp);
+  writeManifest(tmp); // last: a folder with a manifest is complete
   fsyncDir(tmp);
   if (fs.existsSync(final)) {
     // the same step saved again (a resumed run's last step): swap, then drop the old one
@@ -176,7 +192,86 @@ export function pauseInsideSave(step: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-// ---------------------------------------------------------------- loading for tools
+// ---------------------------------------------------------------- verifying and loading
+
+const toStderr = (line: string) => { process.stderr.write(`${line}\n`); };
+const noted = new Set<string>();
+
+/**
+ * Resolve dir (resolveCheckpointDir) and check its files against manifest.json; an error names the
+ * file that is missing, truncated or modified. A folder without a manifest passes, with a note for
+ * a checkpoint (once per folder and process). Returns the checkpoint folder.
+ */
+export function verifyCheckpoint(dir: string, note: (line: string) => void = toStderr): string {
+  const ckpt = resolveCheckpointDir(dir);
+  verifyFolder(ckpt, note);
+  return ckpt;
+}
+
+function verifyFolder(ckpt: string, note: (line: string) => void): void {
+  let result;
+  try {
+    result = verifyManifest(ckpt);
+  } catch (e) {
+    throw new Error(`checkpoint: ${(e as Error).message}`, { cause: e });
+  }
+  // a bare model folder (savePretrained, a hub download) never had a manifest: only checkpoints get the note
+  if (result.note && fs.existsSync(path.join(ckpt, TRAINER_STATE_FILE)) && !noted.has(path.resolve(ckpt))) {
+    noted.add(path.resolve(ckpt));
+    note(result.note);
+  }
+}
+
+/** Everything a resumed run needs from one checkpoint, read once. */
+export interface ResumePoint {
+  dir: string;
+  state: TrainerState;
+  /** The model rebuilt from config.json (eval mode), or null for a module tsgrad cannot rebuild. */
+  model: Module | null;
+  /** Its state dict (the weights of model, or of a module the caller builds). */
+  weights: Record<string, Tensor>;
+  /** The optimizer's buffers (optimizer.safetensors); its numbers are in state.optimizer. */
+  optimizerTensors: Record<string, Tensor>;
+  tokenizer: Tokenizer | null;
+}
+
+async function readResumePoint(dir: string, note: (line: string) => void): Promise<ResumePoint> {
+  verifyFolder(dir, note);
+  const state = readTrainerState(dir);
+  const fail = (e: unknown): never => { throw new Error(`checkpoint: ${dir}: ${(e as Error).message}`, { cause: e }); };
+  const { model, weights } = await readWeights(dir).catch(fail);
+  let optimizerTensors: Record<string, Tensor> = {};
+  try {
+    optimizerTensors = io.load(path.join(dir, OPTIMIZER_FILE));
+  } catch (e) {
+    fail(e);
+  }
+  const tokenizer = hasTokenizer(dir) ? loadTokenizer(dir) : null;
+  return { dir, state, model, weights, optimizerTensors, tokenizer };
+}
+
+/**
+ * The checkpoint a run continues from. A checkpoint folder: that one (an error if it does not
+ * verify). A run folder: its newest checkpoint that verifies and loads; each newer one that does
+ * not is skipped, with a note saying which and why. null when a run folder has no checkpoint.
+ */
+export async function openResumePoint(where: string, { note = toStderr }: { note?: (line: string) => void } = {}): Promise<ResumePoint | null> {
+  if (isModelDir(where)) return readResumePoint(where, note);
+  removeStaleTemps(where);
+  const newestFirst = listCheckpoints(where).reverse();
+  if (newestFirst.length === 0) return null;
+  const skipped: string[] = [];
+  for (const c of newestFirst) {
+    try {
+      return await readResumePoint(c.dir, note);
+    } catch (e) {
+      const why = (e as Error).message.replace(/^checkpoint: /, '');
+      skipped.push(`${path.basename(c.dir)} (${why})`);
+      note(`resume: skipping ${path.basename(c.dir)}: ${why}`);
+    }
+  }
+  throw new Error(`resume: no checkpoint of ${where} verifies: ${skipped.join('; ')}`);
+}
 
 export interface LoadedCheckpoint {
   /** The model, built from config.json and loaded, in eval mode. */
@@ -206,8 +301,8 @@ function taskOf(model: Module): Task {
  * folder: the model (eval mode), its tokenizer, its task and label names, and the trainer state.
  * Errors are one line naming the file at fault.
  */
-export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const ckpt = resolveCheckpointDir(dir);
+export async function loadCheckpoint(dir: string, { note = toStderr }: { note?: (line: string) => void } = {}): Promise<LoadedCheckpoint> {
+  const ckpt = verifyCheckpoint(dir, note);
   const state = fs.existsSync(path.join(ckpt, TRAINER_STATE_FILE)) ? readTrainerState(ckpt) : null;
   let model: Module;
   try {

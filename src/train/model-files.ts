@@ -96,6 +96,13 @@ export async function loadWeightsInto(model: Module, dir: string): Promise<void>
   model.loadStateDict(io.load(path.join(dir, MODEL_FILE)));
 }
 
+/** A saved model rebuilt (null for a module tsgrad cannot rebuild) and its state dict. */
+export async function readWeights(dir: string): Promise<{ model: Module | null; weights: Record<string, Tensor> }> {
+  if (readModelConfig(dir).model_type === 'tsgrad-module') return { model: null, weights: io.load(path.join(dir, MODEL_FILE)) };
+  const model = await loadModel(dir);
+  return { model, weights: model.stateDict() };
+}
+
 /** The numbers of an optimizer's state dict (JSON) and its buffers (tensors). */
 export interface SplitOptimizerState {
   json: { paramGroups: OptimizerStateDict['paramGroups']; scalars: Record<string, Record<string, number>> };

@@ -3,6 +3,7 @@
 // Lines in the documents' formats where the task matches: `Step s/S - loss: … - learning_rate: …`
 // for MLM (D24), `Epoch [e/E], Loss: x` at the end of each epoch (D23).
 import cliProgress from 'cli-progress';
+import type { Module } from '../nn/module.js';
 import type { TrainerCallbacks } from './trainer.js';
 import type { StepRecord } from './runlog.js';
 
@@ -53,12 +54,12 @@ export function formatMetrics(metrics: Record<string, number>): string {
   return Object.entries(metrics).map(([k, v]) => `${k} ${Math.abs(v) >= 1000 ? v.toFixed(1) : v.toFixed(4)}`).join(', ');
 }
 
-export interface Progress<B = unknown> extends TrainerCallbacks<B> {
+export interface Progress<B = unknown, M extends Module = Module> extends TrainerCallbacks<B, M> {
   /** Print a line (above the bar when there is one). */
   log(line: string): void;
 }
 
-export function progress<B = unknown>(opts: ProgressOptions = {}): Progress<B> {
+export function progress<B = unknown, M extends Module = Module>(opts: ProgressOptions = {}): Progress<B, M> {
   const tty = opts.tty ?? Boolean(process.stderr.isTTY);
   const print = opts.print ?? ((line: string) => console.log(line));
   let multi: cliProgress.MultiBar | null = null;

@@ -21,22 +21,22 @@ import { DataLoader } from '../data/loader.js';
 import * as io from '../io/index.js';
 import { type BatchSource, epochBatches, randomBatches } from './batches.js';
 import { RunLog, type StepRecord } from './runlog.js';
-import { listCheckpoints, pauseInsideSave, readTrainerState, removeStaleTemps, resolveCheckpointDir, writeCheckpoint, TRAINER_STATE_FILE, type TrainerState } from './checkpoint.js';
-import { joinOptimizerState, loadWeightsInto, saveModel, splitOptimizerState, OPTIMIZER_FILE } from './model-files.js';
+import { openResumePoint, pauseInsideSave, writeCheckpoint, TRAINER_STATE_FILE, type ResumePoint, type TrainerState } from './checkpoint.js';
+import { joinOptimizerState, saveModel, splitOptimizerState, OPTIMIZER_FILE } from './model-files.js';
 
-export interface TrainerCallbacks<B = unknown> {
-  onTrainBegin?(trainer: Trainer<B>): void;
+export interface TrainerCallbacks<B = unknown, M extends Module = Module> {
+  onTrainBegin?(trainer: Trainer<B, M>): void;
   /** After each step, with its log record (eval metrics included on eval steps). */
-  onStepEnd?(record: StepRecord, trainer: Trainer<B>): void;
-  onEvaluate?(metrics: Record<string, number>, trainer: Trainer<B>): void;
+  onStepEnd?(record: StepRecord, trainer: Trainer<B, M>): void;
+  onEvaluate?(metrics: Record<string, number>, trainer: Trainer<B, M>): void;
   /** When an epoch of epoch-based data ends: its number (1-based) and mean training loss. */
-  onEpochEnd?(epoch: number, meanLoss: number, trainer: Trainer<B>): void;
-  onSave?(dir: string, trainer: Trainer<B>): void;
-  onTrainEnd?(trainer: Trainer<B>): void;
+  onEpochEnd?(epoch: number, meanLoss: number, trainer: Trainer<B, M>): void;
+  onSave?(dir: string, trainer: Trainer<B, M>): void;
+  onTrainEnd?(trainer: Trainer<B, M>): void;
 }
 
-export interface TrainerOptions<B> {
-  model: Module;
+export interface TrainerOptions<B, M extends Module = Module> {
+  model: M;
   optimizer: Optimizer<any>;
   /** Stepped once after each optimizer step. */
   scheduler?: LRScheduler | null;
@@ -48,9 +48,9 @@ export interface TrainerOptions<B> {
   /** Validation batches for val_loss (a fresh iterable per evaluation, drawn on the eval seed). */
   evalBatches?: Iterable<B> | (() => Iterable<B>);
   /** More metrics (accuracy, …) computed at each evaluation, under noGrad in eval mode. */
-  evaluate?: (model: Module) => Record<string, number>;
+  evaluate?: (model: M) => Record<string, number>;
   /** The loss of a batch; default: model.forward(...batch).loss for an array, forward(x, y) for {x, y}. */
-  lossFn?: (model: Module, batch: B) => Tensor;
+  lossFn?: (model: M, batch: B) => Tensor;
   /** Clip the gradients' global L2 norm to this (0 or absent: no clipping). */
   clip?: number;
   /** Evaluate every K steps and after the last (0 or absent: never, unless evalBatches/evaluate is given: then only after the last). */
@@ -61,7 +61,7 @@ export interface TrainerOptions<B> {
   keep?: number;
   /** The run folder: log.jsonl and checkpoint-<step>/ go here. */
   outDir?: string;
-  callbacks?: TrainerCallbacks<B> | TrainerCallbacks<B>[];
+  callbacks?: TrainerCallbacks<B, M> | TrainerCallbacks<B, M>[];
   /** What one batch counts for the throughput column; default samples = the first dimension. */
   throughput?: { unit: 'tokens' | 'samples'; count: (batch: B) => number };
   /** The seed evaluation runs on (default 1234): every evaluation sees the same random draws. */
@@ -117,8 +117,8 @@ export function prettyJson(value: unknown): string {
 
 const isPositive = (n: number | undefined): n is number => typeof n === 'number' && n > 0;
 
-export class Trainer<B = unknown> {
-  readonly model: Module;
+export class Trainer<B = unknown, M extends Module = Module> {
+  readonly model: M;
   readonly optimizer: Optimizer<any>;
   readonly scheduler: LRScheduler | null;
   readonly source: BatchSource<B>;
@@ -130,15 +130,15 @@ export class Trainer<B = unknown> {
   bestValLoss: number | null = null;
   /** This process's records. */
   readonly history: StepRecord[] = [];
-  private readonly opts: TrainerOptions<B>;
-  private readonly callbacks: TrainerCallbacks<B>[];
+  private readonly opts: TrainerOptions<B, M>;
+  private readonly callbacks: TrainerCallbacks<B, M>[];
   private readonly log: RunLog | null;
   private logReady = false;
   private epochLoss = { sum: 0, count: 0 };
   private stopRequested = false;
   private epochEnded: { epoch: number; meanLoss: number } | null = null;
 
-  constructor(opts: TrainerOptions<B>) {
+  constructor(opts: TrainerOptions<B, M>) {
     if (!opts?.model || !opts.optimizer || !opts.trainBatches) throw new Error('Trainer: needs { model, optimizer, trainBatches }');
     this.opts = opts;
     this.model = opts.model;
@@ -169,7 +169,7 @@ export class Trainer<B = unknown> {
     this.stopRequested = true;
   }
 
-  private emit<K extends keyof TrainerCallbacks<B>>(name: K, ...args: Parameters<NonNullable<TrainerCallbacks<B>[K]>>): void {
+  private emit<K extends keyof TrainerCallbacks<B, M>>(name: K, ...args: Parameters<NonNullable<TrainerCallbacks<B, M>[K]>>): void {
     for (const cb of this.callbacks) (cb[name] as ((...a: unknown[]) => void) | undefined)?.call(cb, ...args);
   }
 
@@ -300,20 +300,20 @@ export class Trainer<B = unknown> {
   /**
    * Continue from a checkpoint: model weights (unless weights: false), optimizer, scheduler, data
    * position, random state, best val loss; log.jsonl is cut back to the checkpoint's step.
-   * `from` is a checkpoint folder or a run folder (default outDir: its newest complete
-   * checkpoint). Resolves to the step resumed from, or null when a run folder has no checkpoint.
+   * `from` is what openResumePoint read (the CLI reads it once, before building the task), a
+   * checkpoint folder, or a run folder (default outDir): its newest checkpoint that verifies, newer
+   * broken ones skipped with a note. Resolves to the step resumed from, or null when a run folder
+   * has no checkpoint.
    */
-  async resume(from?: string, { weights = true }: { weights?: boolean } = {}): Promise<number | null> {
+  async resume(from?: string | ResumePoint, { weights = true, note }: { weights?: boolean; note?: (line: string) => void } = {}): Promise<number | null> {
     const where = from ?? this.outDir;
     if (!where) throw new Error('Trainer.resume: give a checkpoint folder or an outDir');
-    if (!from && this.outDir) {
-      removeStaleTemps(this.outDir);
-      if (listCheckpoints(this.outDir).length === 0) return null;
-    }
-    const dir = resolveCheckpointDir(where);
-    const state = readTrainerState(dir);
-    if (weights) await loadWeightsInto(this.model, dir);
-    const tensors = io.load(path.join(dir, OPTIMIZER_FILE));
+    const point = typeof where === 'string' ? await openResumePoint(where, { note }) : where;
+    if (!point && from) throw new Error(`Trainer.resume: ${from as string} holds no checkpoint (checkpoint-<step>/ folders, or config.json + model.safetensors)`);
+    if (!point) return null;
+    const { dir, state } = point;
+    if (weights && point.model !== this.model) this.model.loadStateDict(point.weights);
+    const tensors = point.optimizerTensors;
     this.optimizer.loadStateDict(joinOptimizerState(state.optimizer, tensors, path.join(dir, TRAINER_STATE_FILE)));
     if (this.scheduler) {
       if (!state.scheduler) throw new Error(`Trainer.resume: ${dir} was saved without a scheduler`);

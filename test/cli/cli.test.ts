@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeManifest } from '../../src/train/manifest.js';
 
 const root = process.cwd();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgrad-cli-'));
@@ -124,7 +125,7 @@ describe('tsgrad CLI (spawned)', function () {
 
     it('keeps the newest --keep checkpoints, each complete', () => {
       expect(fs.readdirSync(out).filter((n) => n.startsWith('checkpoint-')).sort()).to.deep.equal(['checkpoint-15', 'checkpoint-20']);
-      expect(fs.readdirSync(path.join(out, 'checkpoint-20')).sort()).to.deep.equal(['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'tsgrad_tokenizer.json']);
+      expect(fs.readdirSync(path.join(out, 'checkpoint-20')).sort()).to.deep.equal(['config.json', 'manifest.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'tsgrad_tokenizer.json']);
       const state = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint-20', 'trainer_state.json'), 'utf8'));
       expect(state).to.include({ step: 20, task: 'lm' });
       expect(state.rng).to.have.keys(['c', 's0', 's1', 's2']);
@@ -142,8 +143,8 @@ describe('tsgrad CLI (spawned)', function () {
       expect(g2.stdout).to.equal(g1.stdout);
     });
 
-    it('eval prints loss and perplexity on the validation split', async () => {
-      const r = await tsgrad('eval', '--checkpoint', out);
+    it('eval prints loss and perplexity on the validation split (the run\'s data, named again: it lies outside the run folder)', async () => {
+      const r = await tsgrad('eval', '--checkpoint', out, '--data', text);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout).to.match(/the validation split of .*tiny\.txt/);
       const loss = Number(/loss\s+(\d\.\d+)/.exec(r.stdout)![1]);
@@ -156,6 +157,42 @@ describe('tsgrad CLI (spawned)', function () {
       const file = path.join(bad, 'model.safetensors');
       fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 300));
       expectOneLineError(await tsgrad('generate', '--checkpoint', bad, '--prompt', 'the'), /model\.safetensors/);
+    });
+
+    it('checkpoint data paths stay inside the run: a path that leaves it is not read, and the error names --data', async () => {
+      const state = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint-20', 'trainer_state.json'), 'utf8'));
+      expect(state.options.data).to.equal('../tiny.txt'); // recorded relative to the run folder
+      const [own, hostile] = [path.join(work, 'own-run'), path.join(work, 'hostile-run')];
+      for (const [run, data] of [[own, '../tiny.txt'], [hostile, '../../../../../../../../etc/passwd']]) {
+        fs.cpSync(path.join(out, 'checkpoint-20'), path.join(run, 'checkpoint-20'), { recursive: true });
+        const file = path.join(run, 'checkpoint-20', 'trainer_state.json');
+        fs.writeFileSync(file, JSON.stringify({ ...state, options: { ...state.options, data } }));
+        writeManifest(path.join(run, 'checkpoint-20')); // a checksum is no signature: whoever edits the state can rewrite it too
+      }
+      const [outside, edited, named] = await Promise.all([
+        tsgrad('eval', '--checkpoint', own),
+        tsgrad('eval', '--checkpoint', hostile),
+        tsgrad('eval', '--checkpoint', own, '--data', text),
+      ]);
+      expectOneLineError(outside, /names data "\.\.\/tiny\.txt", outside the run folder .*own-run; .*pass --data/);
+      expectOneLineError(edited, /names data "\.\.\/(\.\.\/)+etc\/passwd", outside the run folder .*hostile-run; .*pass --data/);
+      expect(edited.stdout + edited.stderr).to.not.match(/root|character/);
+      expect(named.code, named.stderr).to.equal(0);
+      expect(named.stdout).to.match(/the validation split of .*tiny\.txt/);
+    });
+
+    it('--resume skips a truncated newest checkpoint, says why, and continues exactly from the one before', async () => {
+      const copy = path.join(work, 'nano-fallback');
+      fs.cpSync(out, copy, { recursive: true });
+      const model = path.join(copy, 'checkpoint-20', 'model.safetensors');
+      fs.writeFileSync(model, fs.readFileSync(model).subarray(0, 1000));
+      const args = ['--steps', '20', '--eval-every', '5', '--save-every', '5', '--keep', '2', '--log-every', '5', '--resume'];
+      expectOneLineError(await tsgrad('train', '--out', copy, ...args), /--resume: .*names data "\.\.\/tiny\.txt", outside the run folder .*pass --data/);
+      const r = await tsgrad(...nano(copy, ...args));
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/resume: skipping checkpoint-20: .*model\.safetensors has 1000 bytes, manifest\.json says \d+ \(truncated/);
+      expect(r.stdout).to.match(/resuming .* from checkpoint-15 \(step 15\)/);
+      expect(trajectory(copy)).to.deep.equal(trajectory(out));
     });
   });
 
@@ -212,7 +249,7 @@ describe('tsgrad CLI (spawned)', function () {
     expect(r.stdout).to.match(/confusion matrix[\s\S]*neg \|[\s\S]*pos \|/);
     const state = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint-12', 'trainer_state.json'), 'utf8'));
     expect(state.labelNames).to.deep.equal(['neg', 'pos']);
-    const ev = await tsgrad('eval', '--checkpoint', out);
+    const ev = await tsgrad('eval', '--checkpoint', out, '--data', tsv);
     expect(ev.code, ev.stderr).to.equal(0);
     const last = readJsonl(path.join(out, 'log.jsonl')).at(-1);
     expect(Number(/accuracy (\d\.\d+)/.exec(ev.stdout)![1])).to.equal(Number(last.val_accuracy.toFixed(4)));

@@ -16,7 +16,7 @@ import { GPT } from '../../src/models/index.js';
 import { CharTokenizer, DataLoader, TensorDataset, lmBatch, lmBatches, saveTokenizer } from '../../src/data/index.js';
 import {
   Trainer, epochBatches, listCheckpoints, loadCheckpoint, lossSeries, readLog, resolveCheckpointDir, writeCheckpoint,
-  removeStaleTemps, svgPlot, type StepRecord,
+  removeStaleTemps, removeCheckpoints, svgPlot, type StepRecord,
 } from '../../src/train/index.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 
@@ -129,6 +129,10 @@ describe('tg.train.Trainer', function () {
     expect(fs.existsSync(path.join(run, '.tmp-checkpoint-10'))).to.equal(false);
     const image = await loadCheckpoint(run).catch((e: Error) => e.message);
     expect(image).to.match(/describes 'Linear', which tsgrad cannot rebuild/); // weights load into a script's own instance instead
+    fs.mkdirSync(path.join(run, 'checkpoint-11')); // incomplete (no trainer state): removed too
+    removeCheckpoints(run);
+    expect(fs.readdirSync(run).filter((n) => n.includes('checkpoint'))).to.deep.equal([]);
+    expect(fs.existsSync(path.join(run, 'log.jsonl'))).to.equal(true); // the run's own files stay
   });
 
   it('examples/08-train-script.ts (a user\'s own script) trains, checkpoints and samples in seconds', () => {

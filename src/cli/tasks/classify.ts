@@ -3,9 +3,8 @@
 // pooled [CLS], argmax prediction; evaluated with accuracy, precision, recall, F1 and the
 // confusion matrix (D27). With --init, the body starts from an MLM checkpoint (D22).
 import type { Tensor } from '../../tensor/tensor.js';
-import type { Module } from '../../nn/module.js';
-import { BertForMaskedLM, BertForSequenceClassification, type BertConfig } from '../../models/index.js';
-import { preset } from '../../models/presets.js';
+import { BertForMaskedLM, BertForSequenceClassification } from '../../models/index.js';
+import { isBertPreset, preset } from '../../models/presets.js';
 import { loadClassification, type ClassificationData } from '../../data/datasets.js';
 import { DataLoader, SequenceDataset, trainValSplit, type PaddedBatch } from '../../data/loader.js';
 import type { WordPieceTokenizer } from '../../data/tokenizers/index.js';
@@ -53,7 +52,7 @@ export function reportLines(report: ClassificationReport, labelNames: string[]):
   return lines;
 }
 
-export async function setupClassify(opts: TrainOptions, ctx: TaskContext, savedLabelNames?: string[]): Promise<TaskSetup<LabelledBatch>> {
+export async function setupClassify(opts: TrainOptions, ctx: TaskContext, savedLabelNames?: string[]): Promise<TaskSetup<LabelledBatch, BertForSequenceClassification>> {
   const data = loadClassification(opts.data, savedLabelNames ? { labelNames: savedLabelNames } : {});
   const numLabels = data.labelNames.length;
   if (numLabels < 2) throw new Error(`--data ${opts.data}: every example has the label '${data.labelNames[0]}'; classification needs at least 2 labels`);
@@ -79,7 +78,8 @@ export async function setupClassify(opts: TrainOptions, ctx: TaskContext, savedL
   } else if (start.model) {
     throw new Error(`task classify starts from a BERT checkpoint (BertForMaskedLM or BertForSequenceClassification); got a ${start.model.constructor.name}`);
   } else {
-    const cfg = preset(opts.model) as BertConfig;
+    if (!isBertPreset(opts.model)) throw new Error(`task classify builds a BERT from a preset; --model ${opts.model} is not one`);
+    const cfg = preset(opts.model);
     model = new BertForSequenceClassification({
       ...cfg, vocabSize: modelVocab(tokenizer, cfg.vocabSize, BASE_PRESETS.includes(opts.model)),
       maxPositionEmbeddings: Math.max(cfg.maxPositionEmbeddings, T), padTokenId: tokenizer.padId,
@@ -91,13 +91,13 @@ export async function setupClassify(opts: TrainOptions, ctx: TaskContext, savedL
   const counts = data.labelNames.map((name, c) => `${name} ${int(data.labels.filter((l) => l === c).length)}`).join(', ');
   let last: ClassificationReport | null = null;
   return {
-    model, modelName: `BertForSequenceClassification (${opts.init ? 'from --init' : ctx.resumeDir ? 'from checkpoint' : opts.model})`, tokenizer,
+    model, modelName: `BertForSequenceClassification (${opts.init ? 'from --init' : ctx.resume ? 'from checkpoint' : opts.model})`, tokenizer,
     labelNames: data.labelNames,
     trainBatches: epochBatches(loader),
     batchesPerEpoch: loader.length,
-    lossFn: (m: Module, b) => (m as BertForSequenceClassification).forward(b.inputIds, { attentionMask: b.attentionMask, labels: b.labels }).loss!,
+    lossFn: (m, b) => m.forward(b.inputIds, { attentionMask: b.attentionMask, labels: b.labels }).loss,
     evaluate: val.length > 0 ? (m) => {
-      const { loss, report } = classifyMetrics(m as BertForSequenceClassification, val, B, numLabels);
+      const { loss, report } = classifyMetrics(m, val, B, numLabels);
       last = report;
       return { val_loss: loss, val_accuracy: report.accuracy, val_precision: report.macro.precision, val_recall: report.macro.recall, val_f1: report.macro.f1 };
     } : undefined,

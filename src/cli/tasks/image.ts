@@ -2,7 +2,6 @@
 // the package's held-out digits for validation; optional seeded random shifts (D19) drawn when
 // each batch is served, inside the step.
 import type { Tensor } from '../../tensor/tensor.js';
-import type { Module } from '../../nn/module.js';
 import { MLP } from '../../models/mlp.js';
 import { LeNet5 } from '../../models/lenet.js';
 import { loadMnist, randomShift } from '../../data/mnist.js';
@@ -11,7 +10,7 @@ import { epochBatches } from '../../train/batches.js';
 import { classificationReport, type ClassificationReport } from '../../train/metrics.js';
 import type { TrainOptions } from '../options.js';
 import { reportLines } from './classify.js';
-import { int, startingPoint, type TaskContext, type TaskSetup } from './task.js';
+import { int, lossOf, startingPoint, type TaskContext, type TaskSetup } from './task.js';
 
 const DIGITS = Array.from({ length: 10 }, (_, i) => String(i));
 
@@ -27,24 +26,24 @@ class ShiftedImages implements Dataset<Tensor[]> {
   }
 }
 
-export function imageMetrics(model: Module, images: Tensor, labels: Tensor, batchSize = 500): { loss: number; report: ClassificationReport } {
+export function imageMetrics(model: MLP | LeNet5, images: Tensor, labels: Tensor, batchSize = 500): { loss: number; report: ClassificationReport } {
   const data = new TensorDataset(images, labels);
   const predicted: number[] = [];
   let sum = 0;
   for (let start = 0; start < data.length; start += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, data.length - start) }, (_, i) => start + i);
     const [x, y] = data.batch(idx);
-    const { logits, loss } = model.forward(x, y) as { logits: Tensor; loss: Tensor };
-    sum += loss.item() * idx.length;
-    predicted.push(...Array.from(logits.argmax(1).data));
+    const out = model.forward(x, y);
+    sum += lossOf(out, 'task image').item() * idx.length;
+    predicted.push(...Array.from(out.logits.argmax(1).data));
   }
   return { loss: sum / Math.max(1, data.length), report: classificationReport(Array.from(labels.data), predicted, 10) };
 }
 
-export async function setupImage(opts: TrainOptions, ctx: TaskContext): Promise<TaskSetup<Tensor[]>> {
+export async function setupImage(opts: TrainOptions, ctx: TaskContext): Promise<TaskSetup<Tensor[], MLP | LeNet5>> {
   const { train, test } = loadMnist();
   const start = await startingPoint(opts, ctx);
-  let model: Module;
+  let model: MLP | LeNet5;
   if (start.model) {
     if (!(start.model instanceof MLP || start.model instanceof LeNet5)) throw new Error(`task image needs an MLP or LeNet5 checkpoint; got a ${start.model.constructor.name}`);
     model = start.model;
@@ -58,7 +57,7 @@ export async function setupImage(opts: TrainOptions, ctx: TaskContext): Promise<
     model, modelName: opts.model === 'lenet5' ? 'LeNet5' : 'MLP [784, 256, 10]', tokenizer: null, labelNames: DIGITS,
     trainBatches: epochBatches(loader),
     batchesPerEpoch: loader.length,
-    lossFn: (m, [x, y]) => (m.forward(x, y) as { loss: Tensor }).loss,
+    lossFn: (m, [x, y]) => lossOf(m.forward(x, y), 'task image'),
     evaluate: (m) => {
       const { loss, report } = imageMetrics(m, test.images, test.labels);
       last = report;

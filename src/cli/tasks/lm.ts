@@ -2,9 +2,8 @@
 // the last valFraction for validation, each step B random windows of T tokens drawn from tsgrad's
 // seeded stream (lmBatch), so a resumed run draws the same windows.
 import { Tensor } from '../../tensor/tensor.js';
-import type { Module } from '../../nn/module.js';
-import { GPT, type GPTConfig } from '../../models/index.js';
-import { preset } from '../../models/presets.js';
+import { GPT } from '../../models/index.js';
+import { isGptPreset, preset } from '../../models/presets.js';
 import { loadText } from '../../data/datasets.js';
 import { lmBatch, splitTokens, type LMBatch } from '../../data/loader.js';
 import { randomBatches } from '../../train/batches.js';
@@ -32,7 +31,7 @@ export function sampleText(model: GPT, tokenizer: Tokenizer, prompt: number[], n
   return tokenizer.decode(out.data as Int32Array);
 }
 
-export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<TaskSetup<LMBatch>> {
+export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<TaskSetup<LMBatch, GPT>> {
   const text = loadText(opts.data);
   const start = await startingPoint(opts, ctx);
   if (!start.tokenizer && opts.tokenizer !== 'char') ctx.note(`tokenizer ${opts.tokenizer === 'bpe' ? `training a byte-level BPE (up to ${int(opts.vocabSize)} tokens) on the corpus…` : `reading ${opts.tokenizer}`}`);
@@ -45,12 +44,13 @@ export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<Tas
 
   let model: GPT;
   if (start.model) {
-    if (!(start.model instanceof GPT)) throw new Error(`task lm needs a GPT checkpoint; ${opts.init ?? ctx.resumeDir} holds a ${start.model.constructor.name}`);
+    if (!(start.model instanceof GPT)) throw new Error(`task lm needs a GPT checkpoint; ${opts.init ?? ctx.resume?.dir} holds a ${start.model.constructor.name}`);
     model = start.model;
     checkVocab(model.config.vocabSize, tokenizer, 'lm');
     if (model.config.nPositions < T) throw new Error(`--block-size ${T} is longer than the checkpoint's ${model.config.nPositions} positions`);
   } else {
-    const cfg = preset(opts.model) as GPTConfig;
+    if (!isGptPreset(opts.model)) throw new Error(`task lm builds a GPT from a preset; --model ${opts.model} is not one`);
+    const cfg = preset(opts.model);
     model = new GPT({ ...cfg, vocabSize: modelVocab(tokenizer, cfg.vocabSize, BASE_PRESETS.includes(opts.model)), nPositions: Math.max(cfg.nPositions, T) });
   }
   const padded = model.config.vocabSize > tokenizer.vocabSize ? `; model vocabulary padded to ${int(model.config.vocabSize)}` : '';
@@ -58,25 +58,25 @@ export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<Tas
     `data      ${opts.data}: ${int(text.length)} characters → ${int(ids.length)} tokens (${describeTokenizer(tokenizer)})${padded}`,
     `split     train ${int(train.length)} · validation ${int(val.length)} tokens (the last ${opts.valFraction * 100}%)`,
   ];
-  const evaluate = val.length > 0 && opts.evalBatches > 0 ? (m: Module) => {
+  const evaluate = val.length > 0 && opts.evalBatches > 0 ? (m: GPT) => {
     let sum = 0;
     for (let i = 0; i < opts.evalBatches; i++) {
       const { x, y } = lmBatch(val, T, B);
-      sum += (m as GPT).forward(x, y).loss!.item();
+      sum += m.forward(x, y).loss.item();
     }
     const loss = sum / opts.evalBatches;
     return { val_loss: loss, val_perplexity: Math.exp(loss) };
   } : undefined;
   const prompt = defaultPrompt(tokenizer, val[0] ?? train[0]);
   return {
-    model, modelName: `GPT (${opts.init || ctx.resumeDir ? 'from checkpoint' : opts.model})`, tokenizer,
+    model, modelName: `GPT (${opts.init || ctx.resume ? 'from checkpoint' : opts.model})`, tokenizer,
     trainBatches: randomBatches(() => lmBatch(train, T, B)),
     batchesPerEpoch: Math.max(1, Math.floor(train.length / (B * T))),
-    lossFn: (m, { x, y }) => (m as GPT).forward(x, y).loss!,
+    lossFn: (m, { x, y }) => m.forward(x, y).loss,
     evaluate,
     throughput: { unit: 'tokens', count: (b) => b.x.size },
     summary,
     prompt,
-    sample: opts.sampleTokens > 0 ? (m) => sampleText(m as GPT, tokenizer, tokenizer.encode(prompt), opts.sampleTokens, opts.seed) : undefined,
+    sample: opts.sampleTokens > 0 ? (m) => sampleText(m, tokenizer, tokenizer.encode(prompt), opts.sampleTokens, opts.seed) : undefined,
   };
 }

@@ -3,8 +3,8 @@
 // seeded train/validation split of the blocks, and 15% of the tokens of each batch masked when the
 // batch is drawn (80% [MASK], 10% random, 10% kept), from tsgrad's stream, inside the step.
 import { Tensor } from '../../tensor/tensor.js';
-import { BertForMaskedLM, type BertConfig } from '../../models/index.js';
-import { preset } from '../../models/presets.js';
+import { BertForMaskedLM } from '../../models/index.js';
+import { isBertPreset, preset } from '../../models/presets.js';
 import { maskTokens, type MaskTokensOptions, type MaskedBatch } from '../../models/masking.js';
 import { loadText } from '../../data/datasets.js';
 import { DataLoader, gatherRows, trainValSplit, type Dataset } from '../../data/loader.js';
@@ -57,7 +57,7 @@ export function mlmMetrics(model: BertForMaskedLM, data: MaskedBlocks, batchSize
   return { loss, perplexity: Math.exp(loss), accuracy: scored ? right / scored : 0 };
 }
 
-export async function setupMlm(opts: TrainOptions, ctx: TaskContext): Promise<TaskSetup<MaskedBatch>> {
+export async function setupMlm(opts: TrainOptions, ctx: TaskContext): Promise<TaskSetup<MaskedBatch, BertForMaskedLM>> {
   const text = loadText(opts.data);
   const start = await startingPoint(opts, ctx);
   if (!start.tokenizer) ctx.note(`tokenizer ${opts.tokenizer === 'wordpiece' ? `training a WordPiece vocabulary (up to ${int(opts.vocabSize)} tokens) on the corpus…` : `reading ${opts.tokenizer}`}`);
@@ -79,7 +79,8 @@ export async function setupMlm(opts: TrainOptions, ctx: TaskContext): Promise<Ta
     model = start.model;
     checkVocab(model.config.vocabSize, tokenizer, 'mlm');
   } else {
-    const cfg = preset(opts.model) as BertConfig;
+    if (!isBertPreset(opts.model)) throw new Error(`task mlm builds a BERT from a preset; --model ${opts.model} is not one`);
+    const cfg = preset(opts.model);
     model = new BertForMaskedLM({
       ...cfg, vocabSize: modelVocab(tokenizer, cfg.vocabSize, BASE_PRESETS.includes(opts.model)),
       maxPositionEmbeddings: Math.max(cfg.maxPositionEmbeddings, T), padTokenId: tokenizer.padId,
@@ -88,12 +89,12 @@ export async function setupMlm(opts: TrainOptions, ctx: TaskContext): Promise<Ta
   const loader = new DataLoader(train, { batchSize: B, shuffle: true });
   const padded = model.config.vocabSize > tokenizer.vocabSize ? `; model vocabulary padded to ${int(model.config.vocabSize)}` : '';
   return {
-    model, modelName: `BertForMaskedLM (${opts.init || ctx.resumeDir ? 'from checkpoint' : opts.model})`, tokenizer,
+    model, modelName: `BertForMaskedLM (${opts.init || ctx.resume ? 'from checkpoint' : opts.model})`, tokenizer,
     trainBatches: epochBatches(loader),
     batchesPerEpoch: loader.length,
-    lossFn: (m, b) => (m as BertForMaskedLM).forward(b.inputIds, { labels: b.labels }).loss!,
+    lossFn: (m, b) => m.forward(b.inputIds, { labels: b.labels }).loss,
     evaluate: val.length > 0 && opts.evalBatches > 0 ? (m) => {
-      const r = mlmMetrics(m as BertForMaskedLM, val, B, opts.evalBatches);
+      const r = mlmMetrics(m, val, B, opts.evalBatches);
       return { val_loss: r.loss, val_perplexity: r.perplexity, val_accuracy: r.accuracy };
     } : undefined,
     throughput: { unit: 'tokens', count: (b) => b.inputIds.size },

@@ -5,22 +5,22 @@ import * as path from 'node:path';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../nn/module.js';
 import type { BatchSource } from '../../train/batches.js';
-import { loadCheckpoint, type LoadedCheckpoint, type Task } from '../../train/checkpoint.js';
-import { loadModel } from '../../train/model-files.js';
+import { loadCheckpoint, type LoadedCheckpoint, type ResumePoint, type Task } from '../../train/checkpoint.js';
 import {
   BPETokenizer, CharTokenizer, WordPieceTokenizer, hasTokenizer, loadTokenizer, type Tokenizer,
 } from '../../data/tokenizers/index.js';
 import type { TrainOptions } from '../options.js';
 
 export interface TaskContext {
-  /** The checkpoint a resumed run continues from: tokenizer and model come from it. */
-  resumeDir: string | null;
+  /** The checkpoint a resumed run continues from (read once by openResumePoint): tokenizer and model come from it. */
+  resume: ResumePoint | null;
   /** Progress notes (data loading, tokenizer training). */
   note: (line: string) => void;
 }
 
-export interface TaskSetup<B = any> {
-  model: Module;
+/** What a task sets up, typed by its batch B and its model M (GPT for lm, …): no casts in the loss. */
+export interface TaskSetup<B, M extends Module> {
+  model: M;
   /** e.g. 'GPT (gpt-baby)'. */
   modelName: string;
   tokenizer: Tokenizer | null;
@@ -28,9 +28,9 @@ export interface TaskSetup<B = any> {
   trainBatches: BatchSource<B>;
   /** Batches per epoch, for --epochs and epoch-based defaults. */
   batchesPerEpoch: number | null;
-  lossFn: (model: Module, batch: B) => Tensor;
+  lossFn: (model: M, batch: B) => Tensor;
   /** Validation metrics (val_loss, …), run by the Trainer in eval mode on its eval seed. */
-  evaluate?: (model: Module) => Record<string, number>;
+  evaluate?: (model: M) => Record<string, number>;
   throughput: { unit: 'tokens' | 'samples'; count: (batch: B) => number };
   /** Lines describing the data: sizes, tokenizer, split. */
   summary: string[];
@@ -39,7 +39,13 @@ export interface TaskSetup<B = any> {
   /** LM: a prompt the tokenizer can encode (for the sample and the hint to run `generate`). */
   prompt?: string;
   /** A generated sample (LM), on its own seed. */
-  sample?: (model: Module) => string;
+  sample?: (model: M) => string;
+}
+
+/** The loss of a forward that was given targets (MLP and LeNet5 type it as possibly null). */
+export function lossOf(out: { loss: Tensor | null }, where: string): Tensor {
+  if (!out.loss) throw new Error(`${where}: the model returned no loss`);
+  return out.loss;
 }
 
 /** Thousands separators: 1213006 → '1,213,006'. */
@@ -47,9 +53,9 @@ export const int = (n: number) => n.toLocaleString('en-US');
 
 /** A checkpoint to start from (--init) or continue (--resume), loaded once. */
 export async function startingPoint(opts: TrainOptions, ctx: TaskContext): Promise<{ tokenizer: Tokenizer | null; model: Module | null; init: LoadedCheckpoint | null }> {
-  if (ctx.resumeDir) {
-    const tokenizer = hasTokenizer(ctx.resumeDir) ? loadTokenizer(ctx.resumeDir) : null;
-    return { tokenizer, model: await loadModel(ctx.resumeDir), init: null };
+  if (ctx.resume) {
+    if (!ctx.resume.model) throw new Error(`--resume: ${ctx.resume.dir} holds a model tsgrad train cannot rebuild`);
+    return { tokenizer: ctx.resume.tokenizer, model: ctx.resume.model, init: null };
   }
   if (opts.init) {
     const init = await loadCheckpoint(opts.init);
