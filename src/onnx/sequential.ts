@@ -11,7 +11,7 @@ import { Dropout } from '../nn/dropout.js';
 import { MLP } from '../models/mlp.js';
 import { LeNet5 } from '../models/lenet.js';
 import { GraphBuilder, int, ints, type Attr, type Dim } from './graph.js';
-import { gelu } from './layers.js';
+import { Params, gelu, linear } from './layers.js';
 
 export const SEQUENTIAL_LAYERS = ['Linear', 'Conv2d', 'MaxPool2d', 'AvgPool2d', 'Flatten', 'ReLU', 'Sigmoid', 'Tanh', 'GELU', 'Softmax', 'Dropout', 'Sequential'];
 
@@ -28,16 +28,13 @@ function pooling(m: MaxPool2d | AvgPool2d): Record<string, Attr> {
 }
 
 /** One layer applied to x; `path` is its stateDict prefix. */
-function layer(b: GraphBuilder, m: Module, path: string, x: string, where: string): string {
-  const param = (name: string, t: Tensor) => b.weight(`${path}.${name}`, t);
+function layer(b: GraphBuilder, p: Params, m: Module, path: string, x: string, where: string): string {
+  const param = (name: string) => b.weight(`${path}.${name}`, p.get(`${path}.${name}`));
   if (m instanceof Sequential) {
-    for (const [name, child] of m.namedChildren()) x = layer(b, child, path ? `${path}.${name}` : name, x, where);
+    for (const [name, child] of m.namedChildren()) x = layer(b, p, child, path ? `${path}.${name}` : name, x, where);
     return x;
   }
-  if (m instanceof Linear) {
-    const y = b.node('MatMul', [x, b.node('Transpose', [param('weight', m.weight)], { perm: ints([1, 0]) })]); // x·Wᵀ
-    return m.bias ? b.node('Add', [y, param('bias', m.bias)]) : y;
-  }
+  if (m instanceof Linear) return linear(b, x, p, path);
   if (m instanceof Conv2d) {
     const attrs: Record<string, Attr> = { kernel_shape: ints(m.kernelSize), strides: ints(m.stride), dilations: ints(m.dilation), group: int(m.groups) };
     if (typeof m.padding === 'string') {
@@ -47,8 +44,8 @@ function layer(b: GraphBuilder, m: Module, path: string, x: string, where: strin
         attrs.pads = ints([Math.floor(ph / 2), Math.floor(pw / 2), ph - Math.floor(ph / 2), pw - Math.floor(pw / 2)]);
       } else attrs.pads = ints([0, 0, 0, 0]);
     } else attrs.pads = pads(m.padding);
-    const inputs = [x, param('weight', m.weight)];
-    if (m.bias) inputs.push(param('bias', m.bias));
+    const inputs = [x, param('weight')];
+    if (m.bias) inputs.push(param('bias'));
     return b.node('Conv', inputs, attrs);
   }
   if (m instanceof MaxPool2d) {
@@ -76,16 +73,17 @@ function layer(b: GraphBuilder, m: Module, path: string, x: string, where: strin
 export function sequentialGraph(model: MLP | LeNet5 | Sequential, example: Tensor, outShape: readonly number[]): GraphBuilder {
   const where = `onnx.exportModel(${model.constructor.name})`;
   const b = new GraphBuilder(`tsgrad-${model.constructor.name}`);
+  const p = new Params(model.stateDict(), where);
   const dims: Dim[] = ['batch', ...example.shape.slice(1)];
   let x = b.input('input', 'FLOAT', dims);
   if (model instanceof MLP) {
     if (example.ndim > 2) x = b.node('Flatten', [x], { axis: int(1) }); // MLP.forward flattens images
-    x = layer(b, model.layers, 'layers', x, where);
+    x = layer(b, p, model.layers, 'layers', x, where);
   } else if (model instanceof LeNet5) {
-    x = layer(b, model.features, 'features', x, where);
-    x = layer(b, model.classifier, 'classifier', x, where);
+    x = layer(b, p, model.features, 'features', x, where);
+    x = layer(b, p, model.classifier, 'classifier', x, where);
   } else {
-    x = layer(b, model, '', x, where);
+    x = layer(b, p, model, '', x, where);
   }
   b.output(x, 'logits', 'FLOAT', ['batch', ...outShape.slice(1)]);
   return b;

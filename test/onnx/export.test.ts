@@ -105,6 +105,20 @@ describe('onnx export: ONNX Runtime agrees with tsgrad within 1e-4', () => {
     });
   }
 
+  it('a Sequential with strided, dilated, grouped and \'same\'-padded convolutions, padded pools, softmax', async () => {
+    tg.manualSeed(10);
+    const { Sequential, Conv2d, MaxPool2d, AvgPool2d, ReLU, Dropout, Flatten, Linear, Softmax } = tg.nn;
+    const net = new Sequential(
+      new Conv2d(2, 4, 3, { padding: 'same', dilation: 2 }), new ReLU(), // (N, 4, 9, 9)
+      new Conv2d(4, 6, [3, 2], { stride: [2, 1], padding: [1, 0], groups: 2 }), // (N, 6, 5, 8)
+      new MaxPool2d(3, 2, { padding: 1, ceilMode: true }), // (N, 6, 3, 5)
+      new AvgPool2d(2, 1, { padding: 1, countIncludePad: false }), new Softmax(1), new Dropout(0.5), // (N, 6, 4, 6)
+      new Conv2d(6, 3, 4, { padding: 'same', bias: false }), // even kernel: the odd pixel of padding goes after
+      new Flatten(), new Linear(72, 7, { bias: false }),
+    );
+    await agree('Sequential CNN', net, (B) => ({ input: tg.randn([B, 2, 9, 9]) }), (x) => net.forward(x.input) as Tensor, [[1, 0], [3, 0]]);
+  });
+
   it('LeNet-5 at batch 1 and 4', async () => {
     tg.manualSeed(7);
     const lenet = new LeNet5();
