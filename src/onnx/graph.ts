@@ -106,21 +106,25 @@ export class GraphBuilder {
 
   /** Append a node; returns its output's name (an empty input name is an omitted optional input). */
   node(op: string, inputs: string[], attrs: Record<string, Attr> = {}, { output }: { output?: string } = {}): string {
-    for (const i of inputs) if (i !== '' && !this.names.has(i)) throw new Error(`onnx.node: ${op} reads '${i}', which no earlier node, input or initializer defines`);
     const out = output ?? this.fresh(op);
     this.names.add(out);
-    this.nodes.push({
-      name: `${op}_${this.nodes.length}`, op_type: op, input: inputs, output: [out],
-      attribute: Object.entries(attrs).map(([n, a]) => attribute(n, a)),
-    });
+    this.push(op, inputs, [out], attrs);
     return out;
   }
 
   /** A node with several outputs (Split). */
   nodeN(op: string, inputs: string[], count: number, attrs: Record<string, Attr> = {}): string[] {
     const outs = Array.from({ length: count }, () => this.fresh(op));
-    this.nodes.push({ name: `${op}_${this.nodes.length}`, op_type: op, input: inputs, output: outs, attribute: Object.entries(attrs).map(([n, a]) => attribute(n, a)) });
+    this.push(op, inputs, outs, attrs);
     return outs;
+  }
+
+  private push(op: string, inputs: string[], outputs: string[], attrs: Record<string, Attr>): void {
+    for (const i of inputs) if (i !== '' && !this.names.has(i)) throw new Error(`onnx.node: ${op} reads '${i}', which no earlier node, input or initializer defines`);
+    this.nodes.push({
+      name: `${op}_${this.nodes.length}`, op_type: op, input: inputs, output: outputs,
+      attribute: Object.entries(attrs).map(([n, a]) => attribute(n, a)),
+    });
   }
 
   /** How many nodes of each op the graph has. */

@@ -170,6 +170,13 @@ describe('onnx export: errors', () => {
     expect(() => tg.onnx.toOnnx(new tg.nn.MultiheadAttention(8, 2), tg.randn([1, 3, 8]))).to.throw(/onnx\.exportModel: model MultiheadAttention has no ONNX export/);
   });
 
+  it('the graph builder refuses a node that reads a value nothing defines', () => {
+    const b = new tg.onnx.GraphBuilder('g');
+    b.input('x', 'FLOAT', ['batch', 3]);
+    expect(b.node('Relu', ['x'])).to.be.a('string');
+    expect(() => b.node('Add', ['x', 'y'])).to.throw("onnx.node: Add reads 'y', which no earlier node, input or initializer defines");
+  });
+
   it('names a bad example input', () => {
     const gpt = new GPT(gptConfig);
     expect(() => tg.onnx.toOnnx(gpt, tg.randn([1, 4]))).to.throw(/exampleInputs input_ids for GPT must be an int32 tensor \[batch, sequence\] \(got float32 \[1, 4\]\)/);
