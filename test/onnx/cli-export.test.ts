@@ -42,6 +42,14 @@ describe('tsgrad export', function () {
     expect(maxAbsDiff(got.logits.data, tg.noGrad(() => model.forward(ids).logits).data)).to.be.below(1e-4);
   });
 
+  it('--help lists its flags and what each model exports', () => {
+    const help = tsgrad('export', '--help');
+    expect(help.status).to.equal(0);
+    expect(help.stdout).to.match(/--checkpoint <dir>[\s\S]*--format <format>[\s\S]*choices: "onnx"[\s\S]*--out <file>[\s\S]*--overwrite/);
+    expect(help.stdout).to.include('GPT input_ids → logits');
+    expect(tsgrad('--help').stdout).to.match(/^\s+export \[options\]\s+write a checkpoint's model as an ONNX file/m);
+  });
+
   it('refuses to replace a file without --overwrite, and an unknown format, in one line each', () => {
     const again = tsgrad('export', '--checkpoint', folder, '--out', file);
     expect(again.status).to.equal(1);
