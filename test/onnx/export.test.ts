@@ -105,6 +105,12 @@ describe('onnx export: ONNX Runtime agrees with tsgrad within 1e-4', () => {
     });
   }
 
+  it('MLP on images [N, 1, 28, 28]: flattened first, as MLP.forward does', async () => {
+    tg.manualSeed(12);
+    const mlp = new MLP([784, 16, 10]);
+    await agree('MLP on images', mlp, (B) => ({ input: tg.randn([B, 1, 28, 28]) }), (x) => mlp.forward(x.input).logits, [[2, 0], [5, 0]]);
+  });
+
   it('a Sequential with strided, dilated, grouped and \'same\'-padded convolutions, padded pools, softmax', async () => {
     tg.manualSeed(10);
     const { Sequential, Conv2d, MaxPool2d, AvgPool2d, ReLU, Dropout, Flatten, Linear, Softmax } = tg.nn;
