@@ -80,7 +80,7 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, type, dims));
   }
 
-  /** A model parameter as a float32 initializer named as in the stateDict (a tied one: the first name). */
+  /** A model parameter as a float32 initializer (float64 ones rounded) named as in the stateDict (a tied one: its first name). */
   weight(name: string, t: Tensor): string {
     const stored = this.weightsByData.get(t.data);
     if (stored) return stored;
