@@ -2,6 +2,8 @@
 // protobufjs reflection definition: message and field names and numbers exactly as in onnx.proto,
 // so that every ONNX reader decodes the bytes. protobufjs does the wire encoding (varints, packed
 // repeated fields, length-delimited messages); nothing here is read from disk at run time.
+// protobufjs rather than onnx-proto: onnx-proto is generated code for an older onnx.proto on top
+// of protobufjs 6, while protobufjs itself is current, typed, and runs unchanged in browsers.
 import protobuf from 'protobufjs';
 
 /** ONNX's TensorProto.DataType values for the element types written here. */
