@@ -14,3 +14,4 @@ export * as data from './data/index.js';
 export * as viz from './viz/index.js';
 export { classificationReport, confusionMatrix, formatConfusion, type ClassificationReport } from './train/metrics.js';
 export * as train from './train/index.js';
+export * as onnx from './onnx/index.js';

@@ -8,6 +8,7 @@ import { generateCommand, type GenerateFlags } from './generate.js';
 import { evalCommand, type EvalFlags } from './evaluate.js';
 import { registerQuantize } from './quantize.js';
 import { registerServe } from './serve.js';
+import { registerExport } from './export.js';
 
 function version(): string {
   try {
@@ -103,6 +104,7 @@ export function buildProgram(): Command {
 
   registerQuantize(program);
   registerServe(program);
+  registerExport(program);
   return program;
 }
 
