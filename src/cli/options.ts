@@ -43,7 +43,7 @@ export interface TrainOptions {
   /** Size of a trained BPE or WordPiece vocabulary (the corpus may support fewer). */
   vocabSize: number;
   valFraction: number;
-  /** Images: random shifts of up to this many pixels (D19); 0 = none. */
+  /** Images: random shifts of up to this many pixels (data augmentation, D19); 0 = none. */
   augment: number;
   /** LM: tokens of the sample printed at the end. */
   sampleTokens: number;

@@ -70,7 +70,7 @@ export function buildProgram(): Command {
     .option('--tokenizer <spec>', 'char | bpe | wordpiece | a folder with tokenizer.json, vocab.json + merges.txt, or vocab.txt')
     .option('--vocab-size <n>', 'size of a trained BPE/WordPiece vocabulary')
     .option('--val-fraction <f>', 'share of the data held out for validation (default 0.1)')
-    .option('--augment <px>', 'images: random shifts of up to px pixels (D19)')
+    .option('--augment <px>', 'images: random shifts of up to px pixels (data augmentation, D19)')
     .option('--sample-tokens <n>', 'lm: tokens of the sample printed at the end')
     .option('--log-every <k>', 'steps between progress lines (default: about 20 per run)')
     .addHelpText('after', TRAIN_EXAMPLES)

@@ -148,7 +148,7 @@ export class GPT extends Module {
       if (!Number.isInteger(c[key]) || c[key] <= 0) throw new Error(`GPT: config.${key} must be a positive integer (got ${c[key]})`);
     }
     this.transformer = new GPTBody(c);
-    // an untied head keeps a bias when the model has biases (W5); a tied one has none, as GPT-2
+    // an untied head keeps a bias when the model has biases (the char-GPT bench workload W5); a tied one has none, as GPT-2
     this.lm_head = new Linear(c.nEmbd, c.vocabSize, { bias: c.bias && !c.tieWeights });
     this.initWeights();
     if (c.tieWeights) this.lm_head.weight = this.transformer.wte.weight; // one Parameter, two names

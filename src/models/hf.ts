@@ -62,7 +62,7 @@ function gptConfigToHf(c: GPTConfig): Json {
     // GPT-2's <|endoftext|>; other vocabularies have no such token (HF's default 50256 would be out of range)
     bos_token_id: c.vocabSize === 50257 ? 50256 : null, eos_token_id: c.vocabSize === 50257 ? 50256 : null,
   };
-  // tsgrad-only shapes that GPT2LMHeadModel cannot hold (W5's biased untied head, bias-free layers)
+  // tsgrad-only shapes that GPT2LMHeadModel cannot hold (the char-GPT bench workload W5's biased untied head, bias-free layers)
   if (c.bias && !c.tieWeights) json.tsgrad_lm_head_bias = true;
   if (!c.bias) json.tsgrad_bias = false;
   return json;

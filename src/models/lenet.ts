@@ -1,4 +1,4 @@
-// LeNet-5 (D21: convolution with local connectivity and shared weights, then pooling), W4's layout:
+// LeNet-5 (D21: convolution with local connectivity and shared weights, then pooling), the layout of the LeNet bench workload W4:
 // conv 1→6 5×5 pad 2, ReLU, max-pool 2; conv 6→16 5×5, ReLU, max-pool 2; 400 → 120 → 84 → 10.
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from '../nn/module.js';

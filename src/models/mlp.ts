@@ -22,7 +22,7 @@ const activations: Record<Activation, () => Module> = {
 export class MLP extends Module {
   layers: Sequential;
 
-  /** sizes = [in, hidden…, out], e.g. MLP([784, 256, 10]) is W3's network. */
+  /** sizes = [in, hidden…, out], e.g. MLP([784, 256, 10]) is the MLP bench workload W3's network. */
   constructor(readonly sizes: number[], { activation = 'relu' }: MLPOptions = {}) {
     super();
     if (sizes.length < 2) throw new Error(`MLP: sizes needs at least an input and an output size (got [${sizes.join(', ')}])`);

@@ -12,7 +12,7 @@ const bert = (c: Partial<BertConfig>): BertConfig => ({ ...defaultBertConfig, ..
 export const gptPresets = {
   /** For tests: a few thousand parameters per layer. */
   'gpt-nano': gpt({ vocabSize: 65, nPositions: 32, nEmbd: 32, nLayer: 2, nHead: 2, dropout: 0, tieWeights: false, gelu: 'tanh' }),
-  /** W5's shape: a character model that trains in minutes on 2 cores (818,241 parameters with vocab 65). */
+  /** The char-GPT bench workload W5's shape: a character model that trains in minutes on 2 cores (818,241 parameters with vocab 65). */
   'gpt-baby': gpt({ vocabSize: 65, nPositions: 64, nEmbd: 128, nLayer: 4, nHead: 4, dropout: 0, tieWeights: false, gelu: 'none' }),
   'gpt-mini': gpt({ vocabSize: 65, nPositions: 256, nEmbd: 192, nLayer: 6, nHead: 6, dropout: 0.1, tieWeights: false }),
   /** Exactly GPT-2 small: 124,439,808 parameters with tied embeddings. */

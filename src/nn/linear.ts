@@ -1,4 +1,4 @@
-// Linear (D1, D2, D7): y = x·Wᵀ + b with W of shape [out, in], as PyTorch; and Identity.
+// Linear, the affine map of a layer and a neuron (D1, D2) and of the output layer (D7): y = x·Wᵀ + b with W of shape [out, in], as PyTorch; and Identity.
 import type { Tensor } from '../tensor/tensor.js';
 import { empty } from './helpers.js';
 import { Module, Parameter } from './module.js';

@@ -1,4 +1,4 @@
-// Optimizer updates over flat parameter buffers, in place, no allocation (D17, D18).
+// Optimizer updates over flat parameter buffers, in place, no allocation: SGD (D17) and Adam (D18).
 import type { AdamArgs, FloatArray } from '../types.js';
 
 export function sgdUpdate(theta: FloatArray, grad: FloatArray, lr: number, weightDecay: number): void {

@@ -7,7 +7,7 @@ import { softmax as softmaxJs, softmaxBackward as softmaxBackwardJs } from '../j
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { CALL_WORDS, THREAD_MIN_FLOPS, run, runShared, type KernelCall } from './threads.js';
 
-/** 1 MB per array (an L2 cache): the best on W2 of 64 K, 256 K and 1 M floats. */
+/** 1 MB per array (an L2 cache): the best on the softmax bench workload W2 of 64 K, 256 K and 1 M floats. */
 const CHUNK_FLOATS = 1 << 18;
 /** With the worker, chunks this many times larger, so that waking it (20–230 µs) is paid less often. */
 const THREAD_CHUNK_SCALE = 4;
