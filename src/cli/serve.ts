@@ -15,6 +15,7 @@ export interface ServeFlags {
   maxNewTokens?: string;
   maxBodyBytes?: string;
   drainTimeout?: string;
+  maxConnections?: string;
   quiet?: boolean;
 }
 
@@ -28,6 +29,7 @@ export function registerServe(program: Command): void {
     .option('--max-new-tokens <n>', `cap on maxNewTokens per request (default ${DEFAULT_LIMITS.maxNewTokens})`)
     .option('--max-body-bytes <n>', `largest request body (default ${DEFAULT_LIMITS.maxBodyBytes})`)
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long to keep answering the requests already sent; then 503 for those still waiting (default 30)')
+    .option('--max-connections <n>', 'open connections at most; more are closed at once (default 256)')
     .option('--quiet', 'no line per request')
     .addHelpText('after', `
 Examples:
@@ -49,7 +51,8 @@ export async function serveCommand(f: ServeFlags): Promise<void> {
   const drainMs = f.drainTimeout !== undefined ? nonNegative('drain-timeout', f.drainTimeout) * 1000 : undefined;
   const ck = await loadAnyCheckpoint(f.checkpoint);
   const log = f.quiet ? undefined : (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-  const app = createInferenceServer(ck, { maxQueue: f.maxQueue !== undefined ? nonNegativeInt('max-queue', f.maxQueue) : undefined, limits, log, drainMs });
+  const app = createInferenceServer(ck, { maxQueue: f.maxQueue !== undefined ? nonNegativeInt('max-queue', f.maxQueue) : undefined, limits, log, drainMs,
+    maxConnections: f.maxConnections !== undefined ? positiveInt('max-connections', f.maxConnections) : undefined });
   const host = f.host ?? '127.0.0.1';
   const { url } = await app.listen(port, host);
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) process.stdout.write(`note: bound to ${host}: anyone who can reach this machine on port ${new URL(url).port} can use the model (there is no authentication)\n`);

@@ -32,6 +32,8 @@ export interface ServerOptions {
   closeGraceMs?: number;
   /** How long shutdown() keeps answering; past it, requests still waiting get 503 (default 30 s). */
   drainMs?: number;
+  /** Open connections at most (default 256); node closes the ones past it as soon as they are accepted. */
+  maxConnections?: number;
 }
 
 export interface InferenceServer {
@@ -52,26 +54,28 @@ function send(res: http.ServerResponse, status: number, body: Json, headers: Rec
   res.end(text);
 }
 
-/** Bytes past the limit that are still read (and dropped) so the client sees the 413 instead of a reset. */
-const DRAIN_BYTES = 1 << 20;
-
-/** The body as text, or a 413 when it is larger than `limit` bytes. */
+/**
+ * The body as text, or a 413 as soon as it is known to be larger than `limit` bytes: from the
+ * Content-Length header before any of it is read, else when the bytes read pass the limit. The
+ * request is never destroyed here: the 413 is written first, then node closes the connection
+ * (Connection: close), so the client reads the reply instead of a reset.
+ */
 function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? NaN);
-    let tooBig = declared > limit, size = 0;
+    if (declared > limit) return reject(new HttpError(413, `the body is larger than the limit of ${limit} bytes (Content-Length: ${declared})`, { Connection: 'close' }));
+    let size = 0;
     const chunks: Buffer[] = [];
-    const tooLarge = () => new HttpError(413, `the body is larger than the limit of ${limit} bytes`, { Connection: 'close' });
     req.on('data', (chunk: Buffer) => {
+      if (size > limit) return; // already refused: the rest is dropped as it comes
       size += chunk.length;
-      if (size > limit) tooBig = true;
-      if (!tooBig) chunks.push(chunk);
-      else if (size > limit + DRAIN_BYTES) {
-        reject(tooLarge());
-        req.destroy();
+      if (size <= limit) chunks.push(chunk);
+      else {
+        chunks.length = 0;
+        reject(new HttpError(413, `the body is larger than the limit of ${limit} bytes`, { Connection: 'close' }));
       }
     });
-    req.on('end', () => (tooBig ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
     req.on('close', () => reject(new HttpError(400, 'the request was aborted')));
   });
@@ -180,6 +184,7 @@ export function createInferenceServer(ck: LoadedQuantized, opts: ServerOptions =
     });
   });
   server.on('connection', () => accepted++);
+  server.maxConnections = opts.maxConnections ?? 256; // each half-sent request holds a socket and its buffers for up to requestTimeout
   server.requestTimeout = 30_000; // a client must send its whole request within 30 s
   server.headersTimeout = 10_000;
 
