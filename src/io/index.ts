@@ -5,7 +5,7 @@ import fs from 'node:fs'; // the module object, called at run time, so tests can
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
-import { type Checkpoint, type StoreOptions, encode, readHeaderLength, parseHeader, buildTensors } from './safetensors.js';
+import { type Checkpoint, type Header, type StoreOptions, encode, readHeaderLength, parseHeader, buildTensors } from './safetensors.js';
 
 export { serialize, deserialize, MAX_HEADER_BYTES, type Checkpoint, type StoreOptions } from './safetensors.js';
 
@@ -26,6 +26,13 @@ export function load(path: string): Record<string, Tensor> {
 export function loadWithMetadata(path: string): Checkpoint {
   checkPath('loadWithMetadata', path);
   return readCheckpoint(path, `loadWithMetadata: ${path}`);
+}
+
+/** The checked header of the safetensors file at `path`: each tensor's name, dtype, shape and element count, and the metadata; no tensor data is read. */
+export function loadHeader(path: string): { tensors: { name: string; dtype: string; shape: number[]; size: number }[]; metadata: Record<string, string> } {
+  checkPath('loadHeader', path);
+  const header = withFile(path, `loadHeader: ${path}`, (_fd, h) => h);
+  return { tensors: header.entries.map(({ name, dtype, shape, size }) => ({ name, dtype, shape, size })), metadata: header.metadata };
 }
 
 /** Replace the file at `path` with `data` so that readers see the old file or the new one, never a part. */
@@ -70,6 +77,11 @@ function atomicWrite(path: string, bytes: Uint8Array, where: string): void {
 }
 
 function readCheckpoint(path: string, where: string): Checkpoint {
+  return withFile(path, where, (fd, header) => buildTensors(header, (begin, end) => readAt(fd, header.dataStart + begin, end - begin, where), where));
+}
+
+/** Open the file, read and check its header, and hand both to `use`; the file is closed afterwards. */
+function withFile<T>(path: string, where: string, use: (fd: number, header: Header) => T): T {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -82,8 +94,7 @@ function readCheckpoint(path: string, where: string): Checkpoint {
     if (!stat.isFile()) throw new Error(`${where}: not a regular file`);
     const size = stat.size;
     const headerLength = readHeaderLength(readAt(fd, 0, Math.min(8, size), where), size, where);
-    const header = parseHeader(readAt(fd, 8, headerLength, where), size, where);
-    return buildTensors(header, (begin, end) => readAt(fd, header.dataStart + begin, end - begin, where), where);
+    return use(fd, parseHeader(readAt(fd, 8, headerLength, where), size, where));
   } finally {
     ignoreErrors(() => fs.closeSync(fd));
   }
