@@ -256,7 +256,9 @@ function checkSpec(spec: ModelSpec, configFile: string, weightsFile: string): Mo
     checked = { class: 'LeNet5', numClasses: top.int('numClasses', 1, CONFIG_LIMITS.labels) };
     sizes = { kind: 'lenet', numClasses: checked.numClasses };
   }
-  checkConfigAgainstWeights(sizes, io.loadHeader(weightsFile), where, weightsFile);
+  // every weight may come with its scale: twice the float model's tensors, and room to spare
+  const layers = sizes.kind === 'gpt' ? sizes.config.nLayer : sizes.kind === 'bert' ? sizes.config.numHiddenLayers : sizes.kind === 'mlp' ? sizes.sizes.length : 8;
+  checkConfigAgainstWeights(sizes, io.loadHeader(weightsFile, { maxTensors: 64 * layers + 64 }), where, weightsFile);
   return checked;
 }
 

@@ -216,15 +216,17 @@ export async function fromPretrained(dir: string, { architecture, numLabels, war
   const gptConfig = arch === 'GPT2LMHeadModel' ? gptConfigFromHf(json, configPath) : null;
   const bertConfig = gptConfig ? null : bertConfigFromHf(json, configPath);
   const labels = (declared === arch ? fileLabels : null) ?? numLabels ?? fileLabels ?? 2;
+  // GPT-2 stores 12 tensors a layer (+2 mask buffers), BERT 16: twice that is room for any hub extra
+  const read = { maxTensors: 32 * (gptConfig ? gptConfig.nLayer : bertConfig!.numHiddenLayers) + 64 };
   // the sizes must be backed by the weights before anything is allocated from them
   checkConfigAgainstWeights(gptConfig ? { kind: 'gpt', config: gptConfig, names: 'hf' }
-    : { kind: 'bert', config: bertConfig!, names: 'hf', numLabels: arch === 'BertForSequenceClassification' && sameHead ? labels : null }, io.loadHeader(weightsPath), configPath, weightsPath);
+    : { kind: 'bert', config: bertConfig!, names: 'hf', numLabels: arch === 'BertForSequenceClassification' && sameHead ? labels : null }, io.loadHeader(weightsPath, read), configPath, weightsPath);
   const model: PretrainedModel = gptConfig ? new GPT(gptConfig)
     : arch === 'BertModel' ? new BertModel(bertConfig!)
     : arch === 'BertForMaskedLM' ? new BertForMaskedLM(bertConfig!)
     : new BertForSequenceClassification(bertConfig!, labels);
 
-  const file = io.load(weightsPath);
+  const file = io.load(weightsPath, read);
   const expected = hfEntries(model);
   // Keys that may be absent and keep their init: GPT-2's untied head has no bias (zero is the same
   // model); a head or pooler that the file's architecture lacks (fine-tuning from another BERT class).

@@ -4,7 +4,6 @@
 // a quantized folder's nLayer) are loaded in a child process bounded in time and memory.
 import { expect } from 'chai';
 import * as tg from '../../src/index.js';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fromPretrained } from '../../src/models/index.js';
@@ -12,6 +11,7 @@ import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { quantizeCheckpoint } from '../../src/deploy/quantized.js';
 import { CharTokenizer } from '../../src/data/tokenizers/index.js';
 import { gptCheckpoint, tempDir, TEXT } from '../deploy/fixtures.js';
+import { runBounded } from '../helpers.js';
 
 /** Copy a model folder, then rewrite its config.json text through edit. */
 function variant(src: string, dst: string, edit: (text: string) => string): string {
@@ -22,25 +22,11 @@ function variant(src: string, dst: string, edit: (text: string) => string): stri
 }
 const setField = (key: string, raw: string) => (text: string) => text.replace(new RegExp(`"${key}": [^,\\n]+`), `"${key}": ${raw}`);
 
-/** Run load-child.ts on dirs; killed past 20 s or 1 GB of resident memory. Its JSON lines, and the peak RSS in MB. */
-function loadInChild(dirs: string[]): Promise<{ lines: { dir: string; error: string | null; ms: number }[]; peakMb: number; killed: string | null }> {
-  const child = spawn(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', 'test/models/load-child.ts', ...dirs], { env: { ...process.env, NODE_OPTIONS: '' } });
-  let out = '', err = '', peakMb = 0, killed: string | null = null;
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const t0 = Date.now();
-  const watch = setInterval(() => {
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-    peakMb = Math.max(peakMb, rss);
-    if (rss > 1024) killed = `over 1 GB resident`;
-    else if (Date.now() - t0 > 20_000) killed = 'over 20 s';
-    if (killed) child.kill('SIGKILL');
-  }, 50);
-  return new Promise((resolve) => child.on('close', () => {
-    clearInterval(watch);
-    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    resolve({ lines, peakMb: Math.round(peakMb), killed: killed ?? (lines.length < dirs.length ? `exited early: ${err.slice(-300)}` : null) });
-  }));
+/** load-child.ts on dirs, bounded to 20 s and 1 GB resident: its JSON lines, the peak RSS, and why it was killed, if it was. */
+async function loadInChild(dirs: string[]) {
+  const run = await runBounded(['test/models/load-child.ts', ...dirs]);
+  const lines: { dir: string; error: string | null; ms: number }[] = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return { lines, peakMb: run.peakMb, killed: run.killed ?? (lines.length < dirs.length ? `exited early: ${run.stderr.slice(-300)}` : null) };
 }
 
 describe('model configs from files: types, ranges, and the weights file', function () {
