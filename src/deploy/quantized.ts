@@ -32,7 +32,7 @@ import { loadTokenizer, TOKENIZER_FILE } from '../data/tokenizers/index.js';
 import { loadCheckpoint, readTrainerState, resolveCheckpointDir, TRAINER_STATE_FILE, type LoadedCheckpoint, type Task } from '../train/checkpoint.js';
 import { MODEL_CONFIG_FILE, MODEL_FILE, readModelConfig } from '../train/model-files.js';
 import { dequantizeRows, quantizeRows, quantizationError } from './int8.js';
-import { ConfigFields, CONFIG_LIMITS, readGptSizes, readBertSizes, checkConfigAgainstWeights, type ModelSizes } from '../models/config-validate.js';
+import { ConfigFields, CONFIG_LIMITS, readGptSizes, readBertSizes, checkConfigAgainstWeights, checkTokenizerFits, type ModelSizes } from '../models/config-validate.js';
 
 export const QUANT_METHOD = 'tsgrad-int8';
 const SCALE_SUFFIX = '_scale';
@@ -326,6 +326,7 @@ export async function loadQuantized(dir: string): Promise<LoadedQuantized> {
   if (!task) throw new Error(`loadQuantized: ${ckpt}: a ${qc.model.class} has no task head`);
   const tokenizer = fs.existsSync(path.join(ckpt, TOKENIZER_FILE)) ? loadTokenizer(ckpt) : null;
   if (!tokenizer && task !== 'image') throw new Error(`loadQuantized: ${ckpt} has no ${TOKENIZER_FILE}, which a ${task} model needs`);
+  checkTokenizerFits(model, tokenizer, ckpt);
   let labelNames = state?.labelNames;
   if (task === 'classify' && !labelNames && model instanceof BertForSequenceClassification) labelNames = Array.from({ length: model.numLabels }, (_, i) => String(i));
   return { model, tokenizer, task, ...(labelNames ? { labelNames } : {}), dir: ckpt, state, quantization: qc };

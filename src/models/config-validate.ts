@@ -187,3 +187,19 @@ export function checkConfigAgainstWeights(m: ModelSizes, header: WeightsHeader, 
   const needed = minimumElements(m);
   if (needed > 2 * held) throw new Error(`${configWhere} describes a model of at least ${needed} weights, more than twice the ${held} that ${weightsWhere} holds`);
 }
+
+// ---------------------------------------------------------------- against the tokenizer
+
+/**
+ * Refuse a tokenizer that can write ids the model's embedding has no row for (a model vocabulary
+ * padded past the tokenizer's is fine). Without this, a mismatched tokenizer.json is found only by
+ * the first prompt that uses a new token: `embedding: index 55 is out of range`, an HTTP 500.
+ */
+export function checkTokenizerFits(model: object, tokenizer: { vocabSize: number } | null, dir: string): void {
+  const config = (model as { config?: { vocabSize?: unknown } }).config;
+  if (!tokenizer || typeof config?.vocabSize !== 'number') return; // image models have neither
+  const rows = config.vocabSize, ids = tokenizer.vocabSize;
+  if (ids > rows) {
+    throw new Error(`checkpoint: ${dir}: tokenizer.json has ${ids} tokens but the model's vocabulary (config.json vocab_size) has ${rows}: ids ${rows}–${ids - 1} would be out of range of its embedding; pair the model with the tokenizer it was trained with`);
+  }
+}

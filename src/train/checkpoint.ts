@@ -18,6 +18,7 @@ import { MLP } from '../models/mlp.js';
 import { LeNet5 } from '../models/lenet.js';
 import { loadTokenizer, TOKENIZER_FILE, type Tokenizer } from '../data/tokenizers/index.js';
 import { loadModel, MODEL_CONFIG_FILE, MODEL_FILE, type SplitOptimizerState } from './model-files.js';
+import { checkTokenizerFits } from '../models/config-validate.js';
 
 export const CHECKPOINT_PREFIX = 'checkpoint-';
 export const TRAINER_STATE_FILE = 'trainer_state.json';
@@ -218,6 +219,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const task = state?.task ?? taskOf(model);
   const tokenizer = fs.existsSync(path.join(ckpt, TOKENIZER_FILE)) ? loadTokenizer(ckpt) : null;
   if (!tokenizer && task !== 'image') throw new Error(`checkpoint: ${ckpt} has no ${TOKENIZER_FILE}, which a ${task} model needs`);
+  checkTokenizerFits(model, tokenizer, ckpt);
   let labelNames = state?.labelNames;
   if (task === 'classify' && !labelNames && model instanceof BertForSequenceClassification) labelNames = Array.from({ length: model.numLabels }, (_, i) => String(i));
   return { model, tokenizer, task, ...(labelNames ? { labelNames } : {}), dir: ckpt, state };
