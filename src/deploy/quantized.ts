@@ -32,6 +32,7 @@ import { loadTokenizer, TOKENIZER_FILE } from '../data/tokenizers/index.js';
 import { loadCheckpoint, readTrainerState, resolveCheckpointDir, TRAINER_STATE_FILE, type LoadedCheckpoint, type Task } from '../train/checkpoint.js';
 import { MODEL_CONFIG_FILE, MODEL_FILE, readModelConfig } from '../train/model-files.js';
 import { dequantizeRows, quantizeRows, quantizationError } from './int8.js';
+import { showValue } from '../io/show.js';
 import { ConfigFields, CONFIG_LIMITS, readGptSizes, readBertSizes, checkConfigAgainstWeights, checkTokenizerFits, type ModelSizes } from '../models/config-validate.js';
 
 export const QUANT_METHOD = 'tsgrad-int8';
@@ -143,7 +144,7 @@ export function quantizationConfigOf(config: Record<string, any>, where: string)
   const qc = config.quantization_config;
   if (qc === undefined || qc === null) return null;
   const bad = (why: string) => new Error(`${where}: quantization_config ${why}`);
-  if (typeof qc !== 'object' || qc.quant_method !== QUANT_METHOD) throw bad(`has quant_method ${JSON.stringify(qc?.quant_method)}; tsgrad reads only '${QUANT_METHOD}'`);
+  if (typeof qc !== 'object' || qc.quant_method !== QUANT_METHOD) throw bad(`has quant_method ${showValue(qc?.quant_method)}; tsgrad reads only '${QUANT_METHOD}'`);
   if (qc.bits !== 8 || qc.symmetric !== true || qc.granularity !== 'per-output-channel') throw bad('must say bits 8, symmetric, per-output-channel');
   if (!Array.isArray(qc.weights) || !qc.weights.every((w: unknown) => typeof w === 'string')) throw bad('weights must be a list of tensor names');
   if (!qc.model || typeof qc.model !== 'object' || !Object.hasOwn(TASK_OF, qc.model.class)) throw bad(`model.class must be one of ${Object.keys(TASK_OF).join(', ')}`);

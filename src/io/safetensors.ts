@@ -7,6 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { DType, TypedArray } from '../tensor/dtype.js';
 import { fmt } from '../tensor/shape.js';
 import { halfToFloat32, bfloat16ToFloat32 } from './half.js';
+import { showValue } from './show.js';
 
 /** Hugging Face's limit: a larger header is refused before it is read. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -257,12 +258,12 @@ function parseEntry(name: string, value: unknown, dataLength: number, where: str
   if (!Array.isArray(shape)) throw new Error(`${at} has no shape array (got ${describe(shape)})`);
   let size = 1;
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new Error(`${at} has shape ${JSON.stringify(shape)}: dims must be non-negative integers`);
+    if (!Number.isSafeInteger(d) || d < 0) throw new Error(`${at} has shape ${showValue(shape)}: dims must be non-negative integers`);
     size *= d;
   }
   if (shape.includes(0)) size = 0;
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    throw new Error(`${at} has data_offsets ${JSON.stringify(offsets) ?? 'undefined'}: expected [begin, end], two non-negative integers`);
+    throw new Error(`${at} has data_offsets ${showValue(offsets)}: expected [begin, end], two non-negative integers`);
   }
   const [begin, end] = offsets as number[];
   if (end < begin) throw new Error(`${at} has data_offsets [${begin}, ${end}] with end before begin`);

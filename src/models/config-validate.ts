@@ -8,21 +8,12 @@
 // Each error names the file, the field, what it must be and the value it has.
 import type { GPTConfig } from './gpt.js';
 import type { BertConfig } from './bert.js';
+import { showValue } from '../io/show.js';
 
 type Json = Record<string, unknown>;
 
 /** Largest sizes a config may state (the weights file bounds them far tighter; these keep arithmetic exact). */
 export const CONFIG_LIMITS = { vocab: 2 ** 24, positions: 2 ** 20, width: 2 ** 16, layers: 2 ** 10, labels: 2 ** 12, typeVocab: 2 ** 10 } as const;
-
-/** A value as an error message shows it: JSON, except numbers JSON cannot write (1e400 parses to Infinity, which JSON prints as null). */
-export function showValue(v: unknown): string {
-  if (typeof v === 'number' && !Number.isFinite(v)) return `${v} (a number too large for a double)`;
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
-}
 
 /** Typed reads of one JSON object's fields; `where` is the file (and path inside it) that errors name. */
 export class ConfigFields {

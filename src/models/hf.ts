@@ -14,7 +14,8 @@ import { arrayFor } from '../tensor/dtype.js';
 import * as io from '../io/index.js';
 import { GPT, type GPTConfig } from './gpt.js';
 import { BertModel, BertForMaskedLM, BertForSequenceClassification, type BertConfig } from './bert.js';
-import { ConfigFields, CONFIG_LIMITS, readGptSizes, readBertSizes, checkConfigAgainstWeights, showValue } from './config-validate.js';
+import { ConfigFields, CONFIG_LIMITS, readGptSizes, readBertSizes, checkConfigAgainstWeights } from './config-validate.js';
+import { showValue } from '../io/show.js';
 
 export type Architecture = 'GPT2LMHeadModel' | 'BertModel' | 'BertForMaskedLM' | 'BertForSequenceClassification';
 export type PretrainedModel = GPT | BertModel | BertForMaskedLM | BertForSequenceClassification;

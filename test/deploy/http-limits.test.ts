@@ -73,6 +73,17 @@ describe('deploy: HTTP limits against hostile clients', function () {
     console.log(`      413 from the header after ${replyMs.toFixed(0)} ms`);
   });
 
+  it('a value nested 10^4 deep or a number that overflows a double gets a 400 that shows it (was a 500 stack overflow, and "got null")', async () => {
+    const deep = `{"prompt": ${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const send = (body: string) => rawExchange(port, `POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, 500);
+    const answers = [await send(deep), await send('{"prompt": "The", "maxNewTokens": 1e400}')];
+    const errors = answers.map(({ reply }) => [reply.split(' ')[1], JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)).error]);
+    expect(errors).to.deep.equal([
+      ['400', 'prompt must be a string (got [[[[…]]]])'],
+      ['400', 'maxNewTokens must be an integer (got Infinity (a number too large for a double))'],
+    ]);
+  });
+
   it('open connections are capped: past maxConnections a new one is closed at once; freed slots serve again', async () => {
     const half = 'POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{"prompt"';
     const held = await Promise.all(Array.from({ length: 8 }, () => rawExchange(port, half, 200)));

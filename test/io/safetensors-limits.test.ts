@@ -45,6 +45,17 @@ describe('io: hostile safetensors headers are bounded by the data', function () 
     expect(run.stdout.trim()).to.equal(`load: ${file}: header length ${size - 8} is more than ${HEADER_SLACK_BYTES} bytes larger than the 0-byte data section (a header of empty tensors or padding, refused before it is parsed)`);
   });
 
+  it('a shape or data_offsets nested 10^4 deep: the error shows a preview, not a stack overflow', () => {
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    for (const [field, message] of [['shape', 'has shape [[[[…]]]]: dims must be non-negative integers'], ['data_offsets', 'has data_offsets [[[[…]]]]: expected [begin, end]']]) {
+      const entry = field === 'shape' ? `{"dtype":"F32","shape":${deep},"data_offsets":[0,0]}` : `{"dtype":"F32","shape":[0],"data_offsets":${deep}}`;
+      const header = Buffer.from(`{"w":${entry}}`);
+      const bytes = Buffer.concat([Buffer.alloc(8), header]);
+      bytes.writeBigUInt64LE(BigInt(header.length));
+      expect(() => deserialize(bytes, 'deep')).to.throw(`deserialize: deep: tensor 'w' ${message}`);
+    }
+  });
+
   it(`more than ${MAX_TENSORS} tensors, or more than the caller expects, are refused with the count named`, () => {
     const file = path.join(dir, 'many.safetensors');
     writeEmptyTensors(file, MAX_TENSORS + 1, 4 << 20); // a 4 MB tensor, so that the header is not larger than the data

@@ -45,6 +45,7 @@ describe('model configs from files: types, ranges, and the weights file', functi
     expect(await refused(setField('tie_word_embeddings', '"false"'))).to.equal(`config.json: field 'tie_word_embeddings' must be true or false (got "false")`);
     expect(await refused(setField('n_embd', '1e308'))).to.equal(`config.json: field 'n_embd' must be an integer in [1, 65536] (got 1e+308)`);
     expect(await refused(setField('n_embd', '1e400'))).to.equal(`config.json: field 'n_embd' must be an integer in [1, 65536] (got Infinity (a number too large for a double))`);
+    expect(await refused(setField('n_layer', `${'['.repeat(10_000)}${']'.repeat(10_000)}`))).to.equal(`config.json: field 'n_layer' must be an integer in [1, 1024] (got [[[[…]]]])`);
     expect(await refused(setField('n_head', '3'))).to.equal(`config.json: field 'n_head' (3) must divide 'n_embd' (32)`);
     expect(await refused(setField('resid_pdrop', '-0.5'))).to.equal(`config.json: field 'resid_pdrop' must be a number in [0, 1] (got -0.5)`);
   });
