@@ -19,6 +19,7 @@ import type { LoadedQuantized } from './quantized.js';
 import { WorkQueue, QueueFullError } from './queue.js';
 import { HttpError, DEFAULT_LIMITS, parseGenerate, parseClassify, type Limits } from './validate.js';
 import { generate, classify, encodePrompt } from './inference.js';
+import { showValue } from '../io/show.js';
 
 export interface ServerOptions {
   /** Requests that may wait behind the running one (default 64); more get 503. */
@@ -106,9 +107,12 @@ export function createInferenceServer(ck: LoadedQuantized, opts: ServerOptions =
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const queue = new WorkQueue(opts.maxQueue ?? 64);
   const config = readModelConfig(ck.dir);
-  const runOptions = (ck.state?.options ?? {}) as { blockSize?: number };
+  const runOptions = (ck.state?.options ?? {}) as { blockSize?: unknown };
+  if (runOptions.blockSize !== undefined && !(Number.isInteger(runOptions.blockSize) && (runOptions.blockSize as number) > 0)) {
+    throw new Error(`serve: ${ck.dir}/trainer_state.json: field 'options.blockSize' must be a positive integer (got ${showValue(runOptions.blockSize)})`);
+  }
   const maxLength = model instanceof BertForSequenceClassification
-    ? Math.min(opts.maxLength ?? runOptions.blockSize ?? 128, model.config.maxPositionEmbeddings)
+    ? Math.min(opts.maxLength ?? (runOptions.blockSize as number | undefined) ?? 128, model.config.maxPositionEmbeddings)
     : model.config.nPositions;
   const info = {
     task,

@@ -8,9 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fromPretrained } from '../../src/models/index.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { quantizeCheckpoint } from '../../src/deploy/quantized.js';
+import { loadAnyCheckpoint, quantizeCheckpoint } from '../../src/deploy/quantized.js';
+import { createInferenceServer } from '../../src/deploy/server.js';
 import { CharTokenizer } from '../../src/data/tokenizers/index.js';
-import { gptCheckpoint, tempDir, TEXT } from '../deploy/fixtures.js';
+import { bertCheckpoint, gptCheckpoint, tempDir, TEXT } from '../deploy/fixtures.js';
 import { runBounded } from '../helpers.js';
 
 /** Copy a model folder, then rewrite its config.json text through edit. */
@@ -62,6 +63,14 @@ describe('model configs from files: types, ranges, and the weights file', functi
     tg.io.save(weights, { ...kept, 'transformer.h.1023.ln_1.weight': tg.ones([32]) });
     const message = await fromPretrained(dir).then(() => 'loaded', (e: Error) => e.message.replaceAll(dir + path.sep, ''));
     expect(message).to.match(/^config\.json describes a model of at least 12\d{6} weights, more than twice the \d{4,5} that model\.safetensors holds$/);
+  });
+
+  it("serve: trainer_state.json's options.blockSize of the wrong type is refused (was a NaN maxLength)", async () => {
+    const dir = bertCheckpoint(path.join(work, 'bert'));
+    const state = { format: 'tsgrad-trainer-state', version: 1, step: 0, rng: { c: 0, s0: 0, s1: 0, s2: 0 }, optimizer: { paramGroups: [] }, task: 'classify', options: { blockSize: 'abc' } };
+    fs.writeFileSync(path.join(dir, 'trainer_state.json'), JSON.stringify(state));
+    const ck = await loadAnyCheckpoint(dir);
+    expect(() => createInferenceServer(ck)).to.throw(`serve: ${dir}/trainer_state.json: field 'options.blockSize' must be a positive integer (got "abc")`);
   });
 
   it('architectures and model_type that disagree are named as such (was "declares BertModel, not BertModel")', async () => {
