@@ -66,3 +66,39 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) throw new Error(`${what}[${i}]: ${a} vs expected ${e}`);
   }
 }
+
+export interface BoundedRun {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  ms: number;
+  /** Largest resident set seen, in MB (sampled every 50 ms from /proc). */
+  peakMb: number;
+  /** Why the child was killed ('over 20000 ms', 'over 1024 MB resident'), or null. */
+  killed: string | null;
+}
+
+/** `node --import tsx ...args` in a child process, killed past timeoutMs or maxRssMb resident: hostile inputs cannot hang or swamp the test run. */
+export async function runBounded(args: string[], { timeoutMs = 20_000, maxRssMb = 1024 } = {}): Promise<BoundedRun> {
+  const { spawn } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const child = spawn(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', ...args], { env: { ...process.env, NODE_OPTIONS: '' } });
+  let stdout = '', stderr = '', peakMb = 0, killed: string | null = null;
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const t0 = performance.now();
+  const watch = setInterval(() => {
+    let rss = 0;
+    try {
+      rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    } catch {
+      return; // exited between two samples
+    }
+    peakMb = Math.max(peakMb, rss);
+    killed = rss > maxRssMb ? `over ${maxRssMb} MB resident` : performance.now() - t0 > timeoutMs ? `over ${timeoutMs} ms` : null;
+    if (killed) child.kill('SIGKILL');
+  }, 50);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(watch);
+  return { stdout, stderr, code, ms: Math.round(performance.now() - t0), peakMb: Math.round(peakMb), killed };
+}

@@ -1,12 +1,12 @@
 // `tsgrad serve`: answer HTTP requests with a trained (or quantized) checkpoint (D28, serving
 // through an API). Binds 127.0.0.1 unless told otherwise; SIGTERM or Ctrl-C stops accepting,
-// answers the requests already accepted, and exits 0.
+// answers every request already sent (503 for those still waiting after --drain-timeout), and exits 0.
 import type { Command } from 'commander';
 import { loadAnyCheckpoint } from '../deploy/quantized.js';
 import { verifyCheckpoint } from '../train/checkpoint.js';
 import { createInferenceServer } from '../deploy/server.js';
 import { DEFAULT_LIMITS } from '../deploy/validate.js';
-import { nonNegativeInt, positiveInt } from './options.js';
+import { nonNegative, nonNegativeInt, positiveInt } from './options.js';
 
 export interface ServeFlags {
   checkpoint: string;
@@ -15,6 +15,8 @@ export interface ServeFlags {
   maxQueue?: string;
   maxNewTokens?: string;
   maxBodyBytes?: string;
+  drainTimeout?: string;
+  maxConnections?: string;
   quiet?: boolean;
 }
 
@@ -27,6 +29,8 @@ export function registerServe(program: Command): void {
     .option('--max-queue <n>', 'requests that may wait for the model before 503 (default 64)')
     .option('--max-new-tokens <n>', `cap on maxNewTokens per request (default ${DEFAULT_LIMITS.maxNewTokens})`)
     .option('--max-body-bytes <n>', `largest request body (default ${DEFAULT_LIMITS.maxBodyBytes})`)
+    .option('--drain-timeout <seconds>', 'on SIGTERM, how long to keep answering the requests already sent; then 503 for those still waiting (default 30)')
+    .option('--max-connections <n>', 'open connections at most; more are closed at once (default 256)')
     .option('--quiet', 'no line per request')
     .addHelpText('after', `
 Examples:
@@ -46,9 +50,11 @@ export async function serveCommand(f: ServeFlags): Promise<void> {
     ...(f.maxBodyBytes !== undefined ? { maxBodyBytes: positiveInt('max-body-bytes', f.maxBodyBytes) } : {}),
   };
   verifyCheckpoint(f.checkpoint); // manifest.json checksums, float or int8
+  const drainMs = f.drainTimeout !== undefined ? nonNegative('drain-timeout', f.drainTimeout) * 1000 : undefined;
   const ck = await loadAnyCheckpoint(f.checkpoint);
   const log = f.quiet ? undefined : (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-  const app = createInferenceServer(ck, { maxQueue: f.maxQueue !== undefined ? nonNegativeInt('max-queue', f.maxQueue) : undefined, limits, log });
+  const app = createInferenceServer(ck, { maxQueue: f.maxQueue !== undefined ? nonNegativeInt('max-queue', f.maxQueue) : undefined, limits, log, drainMs,
+    maxConnections: f.maxConnections !== undefined ? positiveInt('max-connections', f.maxConnections) : undefined });
   const host = f.host ?? '127.0.0.1';
   const { url } = await app.listen(port, host);
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) process.stdout.write(`note: bound to ${host}: anyone who can reach this machine on port ${new URL(url).port} can use the model (there is no authentication)\n`);

@@ -32,6 +32,8 @@ import { hasTokenizer, loadTokenizer, TOKENIZER_FILE, TOKENIZER_FILES } from '..
 import { loadCheckpoint, readTrainerState, resolveCheckpointDir, TRAINER_STATE_FILE, type LoadedCheckpoint, type Task } from '../train/checkpoint.js';
 import { MODEL_CONFIG_FILE, MODEL_FILE, readModelConfig } from '../train/model-files.js';
 import { dequantizeRows, quantizeRows, quantizationError } from './int8.js';
+import { showValue } from '../io/show.js';
+import { ConfigFields, CONFIG_LIMITS, readGptSizes, readBertSizes, checkConfigAgainstWeights, checkTokenizerFits, type ModelSizes } from '../models/config-validate.js';
 
 export const QUANT_METHOD = 'tsgrad-int8';
 const SCALE_SUFFIX = '_scale';
@@ -142,10 +144,10 @@ export function quantizationConfigOf(config: Record<string, any>, where: string)
   const qc = config.quantization_config;
   if (qc === undefined || qc === null) return null;
   const bad = (why: string) => new Error(`${where}: quantization_config ${why}`);
-  if (typeof qc !== 'object' || qc.quant_method !== QUANT_METHOD) throw bad(`has quant_method ${JSON.stringify(qc?.quant_method)}; tsgrad reads only '${QUANT_METHOD}'`);
+  if (typeof qc !== 'object' || qc.quant_method !== QUANT_METHOD) throw bad(`has quant_method ${showValue(qc?.quant_method)}; tsgrad reads only '${QUANT_METHOD}'`);
   if (qc.bits !== 8 || qc.symmetric !== true || qc.granularity !== 'per-output-channel') throw bad('must say bits 8, symmetric, per-output-channel');
   if (!Array.isArray(qc.weights) || !qc.weights.every((w: unknown) => typeof w === 'string')) throw bad('weights must be a list of tensor names');
-  if (!qc.model || typeof qc.model !== 'object' || !(qc.model.class in TASK_OF)) throw bad(`model.class must be one of ${Object.keys(TASK_OF).join(', ')}`);
+  if (!qc.model || typeof qc.model !== 'object' || !Object.hasOwn(TASK_OF, qc.model.class)) throw bad(`model.class must be one of ${Object.keys(TASK_OF).join(', ')}`);
   return qc as QuantizationConfig;
 }
 
@@ -225,6 +227,42 @@ export function quantizeCheckpoint(ck: LoadedCheckpoint, out: string, { embeddin
 
 // ---------------------------------------------------------------- reading
 
+/**
+ * quantization_config.model checked field by field, then against the weights file's header, so
+ * that building it allocates no more than the file holds; returns the spec rebuilt from checked fields.
+ */
+function checkSpec(spec: ModelSpec, configFile: string, weightsFile: string): ModelSpec {
+  const where = `${configFile}: quantization_config.model`;
+  const top = new ConfigFields(spec as unknown as Record<string, unknown>, where);
+  let checked: ModelSpec, sizes: ModelSizes;
+  if (spec.class === 'GPT' || spec.class === 'BertModel' || spec.class === 'BertForMaskedLM' || spec.class === 'BertForSequenceClassification') {
+    if (!spec.config || typeof spec.config !== 'object') throw new Error(`${where}: field 'config' must be an object of the model's sizes`);
+    const f = new ConfigFields(spec.config as unknown as Record<string, unknown>, `${where}.config`);
+    if (spec.class === 'GPT') {
+      const config = { ...readGptSizes(f, 'tsgrad'), gelu: f.oneOf('gelu', ['tanh', 'none'], 'tanh') };
+      checked = { class: 'GPT', config };
+      sizes = { kind: 'gpt', config, names: 'tsgrad' };
+    } else {
+      const config = { ...readBertSizes(f, 'tsgrad'), hiddenAct: f.oneOf('hiddenAct', ['gelu', 'gelu_new', 'relu'], 'gelu') };
+      const numLabels = spec.class === 'BertForSequenceClassification' ? top.int('numLabels', 1, CONFIG_LIMITS.labels) : null;
+      checked = numLabels === null ? { class: spec.class as 'BertModel' | 'BertForMaskedLM', config } : { class: 'BertForSequenceClassification', config, numLabels };
+      sizes = { kind: 'bert', config, names: 'tsgrad', numLabels };
+    }
+  } else if (spec.class === 'MLP') {
+    const ok = Array.isArray(spec.sizes) && spec.sizes.length >= 2 && spec.sizes.length <= CONFIG_LIMITS.layers && spec.sizes.every((n) => Number.isInteger(n) && n >= 1 && n <= CONFIG_LIMITS.width);
+    if (!ok) throw new Error(`${where}: field 'sizes' must be a list of 2 to ${CONFIG_LIMITS.layers} integers in [1, ${CONFIG_LIMITS.width}]`);
+    checked = { class: 'MLP', sizes: [...spec.sizes], activation: top.oneOf('activation', ACTIVATIONS, 'relu') };
+    sizes = { kind: 'mlp', sizes: checked.sizes };
+  } else {
+    checked = { class: 'LeNet5', numClasses: top.int('numClasses', 1, CONFIG_LIMITS.labels) };
+    sizes = { kind: 'lenet', numClasses: checked.numClasses };
+  }
+  // every weight may come with its scale: twice the float model's tensors, and room to spare
+  const layers = sizes.kind === 'gpt' ? sizes.config.nLayer : sizes.kind === 'bert' ? sizes.config.numHiddenLayers : sizes.kind === 'mlp' ? sizes.sizes.length : 8;
+  checkConfigAgainstWeights(sizes, io.loadHeader(weightsFile, { maxTensors: 64 * layers + 64 }), where, weightsFile);
+  return checked;
+}
+
 export interface LoadedQuantized extends LoadedCheckpoint {
   quantization: QuantizationConfig | null;
 }
@@ -236,9 +274,10 @@ export async function loadQuantized(dir: string): Promise<LoadedQuantized> {
   const qc = quantizationConfigOf(readModelConfig(ckpt), configFile);
   if (!qc) throw new Error(`loadQuantized: ${configFile} has no quantization_config; load a float checkpoint with loadCheckpoint`);
   const where = `loadQuantized: ${path.join(ckpt, MODEL_FILE)}`;
+  const spec = checkSpec(qc.model, configFile, path.join(ckpt, MODEL_FILE));
   let model: Module;
   try {
-    model = buildModel(qc.model);
+    model = buildModel(spec);
   } catch (e) {
     throw new Error(`loadQuantized: ${configFile}: quantization_config.model does not build (${(e as Error).message})`, { cause: e });
   }
@@ -288,6 +327,7 @@ export async function loadQuantized(dir: string): Promise<LoadedQuantized> {
   if (!task) throw new Error(`loadQuantized: ${ckpt}: a ${qc.model.class} has no task head`);
   const tokenizer = hasTokenizer(ckpt) ? loadTokenizer(ckpt) : null;
   if (!tokenizer && task !== 'image') throw new Error(`loadQuantized: ${ckpt} has no ${TOKENIZER_FILE}, which a ${task} model needs`);
+  checkTokenizerFits(model, tokenizer, ckpt);
   let labelNames = state?.labelNames;
   if (task === 'classify' && !labelNames && model instanceof BertForSequenceClassification) labelNames = Array.from({ length: model.numLabels }, (_, i) => String(i));
   return { model, tokenizer, task, ...(labelNames ? { labelNames } : {}), dir: ckpt, state, quantization: qc };

@@ -62,6 +62,13 @@ export class WorkQueue {
     });
   }
 
+  /** Refuse every job still waiting (the running one finishes): a shutdown's drain deadline has passed. */
+  rejectWaiting(error: unknown): number {
+    const dropped = this.#waiting.splice(0);
+    for (const job of dropped) job.reject(error);
+    return dropped.length;
+  }
+
   /** Resolves once nothing is running or waiting. */
   drained(): Promise<void> {
     if (!this.#running && this.#waiting.length === 0) return Promise.resolve();

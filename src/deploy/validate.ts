@@ -1,6 +1,7 @@
 // Request bodies of the inference server, checked field by field: every wrong request gets a 4xx
 // whose message names the field, what it must be and what it was; unknown fields are refused too
 // (a misspelt `max_tokens` would otherwise be silently ignored).
+import { showValue } from '../io/show.js';
 
 /** An error that the server answers with `status` and `{error: message}`. */
 export class HttpError extends Error {
@@ -14,14 +15,10 @@ type Field =
   | { type: 'integer' | 'number'; required?: boolean; min: number; max: number; nullable?: boolean }
   | { type: 'strings'; required?: boolean; minItems: number; maxItems: number; maxLength: number };
 
-const show = (v: unknown) => {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
-};
 
 /** body checked against fields: a plain object, only known keys, each value of its type and range. */
 function readFields(body: unknown, fields: Record<string, Field>): Record<string, unknown> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, `the body must be a JSON object (got ${Array.isArray(body) ? 'an array' : show(body)})`);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, `the body must be a JSON object (got ${Array.isArray(body) ? 'an array' : showValue(body)})`);
   const known = Object.keys(fields);
   const unknown = Object.keys(body).filter((k) => !known.includes(k));
   if (unknown.length) throw new HttpError(400, `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
@@ -32,7 +29,7 @@ function readFields(body: unknown, fields: Record<string, Field>): Record<string
       if (f.required) throw new HttpError(400, `${name} is required`);
       continue;
     }
-    const bad = (what: string) => new HttpError(400, `${name} must be ${what} (got ${show(v)})`);
+    const bad = (what: string) => new HttpError(400, `${name} must be ${what} (got ${showValue(v)})`);
     if (f.type === 'string') {
       if (typeof v !== 'string') throw bad('a string');
       if (v.length < (f.minLength ?? 0) || v.length > f.maxLength) throw bad(`a string of ${f.minLength ?? 0} to ${f.maxLength} characters`);

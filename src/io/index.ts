@@ -5,9 +5,9 @@ import fs from 'node:fs'; // the module object, called at run time, so tests can
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
-import { type Checkpoint, type StoreOptions, encode, readHeaderLength, parseHeader, buildTensors } from './safetensors.js';
+import { type Checkpoint, type Header, type ReadOptions, type StoreOptions, encode, readHeaderLength, parseHeader, buildTensors } from './safetensors.js';
 
-export { serialize, deserialize, MAX_HEADER_BYTES, type Checkpoint, type StoreOptions } from './safetensors.js';
+export { serialize, deserialize, MAX_HEADER_BYTES, HEADER_SLACK_BYTES, MAX_TENSORS, type Checkpoint, type ReadOptions, type StoreOptions } from './safetensors.js';
 
 /** Write `stateDict` (and string `metadata`) to `path` as safetensors, atomically; options.dtypes stores chosen int32 tensors as I8. */
 export function save(path: string, stateDict: Record<string, Tensor>, metadata?: Record<string, string>, options?: StoreOptions): void {
@@ -16,16 +16,23 @@ export function save(path: string, stateDict: Record<string, Tensor>, metadata?:
   atomicWrite(path, encode(stateDict, metadata, where, options), where);
 }
 
-/** The state dict in the safetensors file at `path` (what model.loadStateDict takes). */
-export function load(path: string): Record<string, Tensor> {
+/** The state dict in the safetensors file at `path` (what model.loadStateDict takes); options.maxTensors bounds what the caller expects. */
+export function load(path: string, options?: ReadOptions): Record<string, Tensor> {
   checkPath('load', path);
-  return readCheckpoint(path, `load: ${path}`).tensors;
+  return readCheckpoint(path, `load: ${path}`, options).tensors;
 }
 
 /** The tensors and the `__metadata__` strings of the safetensors file at `path`. */
-export function loadWithMetadata(path: string): Checkpoint {
+export function loadWithMetadata(path: string, options?: ReadOptions): Checkpoint {
   checkPath('loadWithMetadata', path);
-  return readCheckpoint(path, `loadWithMetadata: ${path}`);
+  return readCheckpoint(path, `loadWithMetadata: ${path}`, options);
+}
+
+/** The checked header of the safetensors file at `path`: each tensor's name, dtype, shape and element count, and the metadata; no tensor data is read. */
+export function loadHeader(path: string, options?: ReadOptions): { tensors: { name: string; dtype: string; shape: number[]; size: number }[]; metadata: Record<string, string> } {
+  checkPath('loadHeader', path);
+  const header = withFile(path, `loadHeader: ${path}`, options, (_fd, h) => h);
+  return { tensors: header.entries.map(({ name, dtype, shape, size }) => ({ name, dtype, shape, size })), metadata: header.metadata };
 }
 
 /** Replace the file at `path` with `data` so that readers see the old file or the new one, never a part. */
@@ -69,7 +76,12 @@ function atomicWrite(path: string, bytes: Uint8Array, where: string): void {
   }
 }
 
-function readCheckpoint(path: string, where: string): Checkpoint {
+function readCheckpoint(path: string, where: string, options?: ReadOptions): Checkpoint {
+  return withFile(path, where, options, (fd, header) => buildTensors(header, (begin, end) => readAt(fd, header.dataStart + begin, end - begin, where), where));
+}
+
+/** Open the file, read and check its header, and hand both to `use`; the file is closed afterwards. */
+function withFile<T>(path: string, where: string, options: ReadOptions | undefined, use: (fd: number, header: Header) => T): T {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -82,8 +94,7 @@ function readCheckpoint(path: string, where: string): Checkpoint {
     if (!stat.isFile()) throw new Error(`${where}: not a regular file`);
     const size = stat.size;
     const headerLength = readHeaderLength(readAt(fd, 0, Math.min(8, size), where), size, where);
-    const header = parseHeader(readAt(fd, 8, headerLength, where), size, where);
-    return buildTensors(header, (begin, end) => readAt(fd, header.dataStart + begin, end - begin, where), where);
+    return use(fd, parseHeader(readAt(fd, 8, headerLength, where), size, where, options));
   } finally {
     ignoreErrors(() => fs.closeSync(fd));
   }

@@ -7,9 +7,25 @@ import { Tensor } from '../tensor/tensor.js';
 import type { DType, TypedArray } from '../tensor/dtype.js';
 import { fmt } from '../tensor/shape.js';
 import { halfToFloat32, bfloat16ToFloat32 } from './half.js';
+import { showValue } from './show.js';
 
 /** Hugging Face's limit: a larger header is refused before it is read. */
 export const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * How far the header may outgrow the data section. A real header is ~100 bytes per tensor next to
+ * kilobytes of data, so only zero-size tensors or padding make it larger; this bound keeps the
+ * time and memory of parsing a header proportional to the data the file holds (1.6 million
+ * zero-size tensors in a 95 MB header took 47 s and 1.3 GB).
+ */
+export const HEADER_SLACK_BYTES = 1 << 20;
+/** Tensors per file unless the caller says otherwise (a sharded LLM holds ~1,000 per file). */
+export const MAX_TENSORS = 65_536;
+
+/** What the reader of a file expects of it. */
+export interface ReadOptions {
+  /** Most tensors the file may hold (default MAX_TENSORS). */
+  maxTensors?: number;
+}
 
 /** The dtypes tsgrad reads, with their size in bytes and the tsgrad dtype they become. */
 const READ: Record<string, { bytes: number; dtype: DType }> = {
@@ -151,11 +167,11 @@ function writeLittleEndian(data: TypedArray, dtype: DType, out: Uint8Array, at: 
 // ---------------------------------------------------------------- reading
 
 /** Tensors and metadata from the bytes of a safetensors file; `source` names it in errors. */
-export function deserialize(bytes: Uint8Array, source = '<buffer>'): Checkpoint {
+export function deserialize(bytes: Uint8Array, source = '<buffer>', options: ReadOptions = {}): Checkpoint {
   const where = `deserialize: ${source}`;
   if (!(bytes instanceof Uint8Array)) throw new Error(`${where}: expected a Uint8Array, got ${typeof bytes}`);
   const headerLength = readHeaderLength(bytes.subarray(0, 8), bytes.length, where);
-  const header = parseHeader(bytes.subarray(8, 8 + headerLength), bytes.length, where);
+  const header = parseHeader(bytes.subarray(8, 8 + headerLength), bytes.length, where, options);
   // a copy into a fresh ArrayBuffer, so typed arrays over it are aligned (Buffer.slice would give a view)
   const read = (begin: number, end: number) => {
     const raw = new Uint8Array(end - begin);
@@ -165,17 +181,21 @@ export function deserialize(bytes: Uint8Array, source = '<buffer>'): Checkpoint 
   return buildTensors(header, read, where);
 }
 
-/** N from the first 8 bytes, refused unless 8 + N fits in a file of fileSize bytes and N ≤ 100 MB. */
+/** N from the first 8 bytes, refused unless 8 + N fits in a file of fileSize bytes, N ≤ 100 MB, and N ≤ the data section + 1 MiB. */
 export function readHeaderLength(first8: Uint8Array, fileSize: number, where: string): number {
   if (fileSize < 8) throw new Error(`${where}: file is ${fileSize} bytes, too short for the 8-byte header length of a safetensors file`);
   const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(fileSize - 8)) throw new Error(`${where}: header length ${n} exceeds the ${fileSize - 8} bytes after the length field (truncated or not a safetensors file)`);
   if (n > BigInt(MAX_HEADER_BYTES)) throw new Error(`${where}: header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  const dataLength = fileSize - 8 - Number(n);
+  if (Number(n) > dataLength + HEADER_SLACK_BYTES) {
+    throw new Error(`${where}: header length ${n} is more than ${HEADER_SLACK_BYTES} bytes larger than the ${dataLength}-byte data section (a header of empty tensors or padding, refused before it is parsed)`);
+  }
   return Number(n);
 }
 
 /** Parse and check the JSON header: dtypes, shapes, offsets inside the data section, no overlaps, no holes. */
-export function parseHeader(headerBytes: Uint8Array, fileSize: number, where: string): Header {
+export function parseHeader(headerBytes: Uint8Array, fileSize: number, where: string, { maxTensors = MAX_TENSORS }: ReadOptions = {}): Header {
   const dataStart = 8 + headerBytes.length;
   const dataLength = fileSize - dataStart;
   let text: string;
@@ -192,6 +212,8 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, where: st
   }
   if (!isPlainObject(json)) throw new Error(`${where}: header must be a JSON object, got ${describe(json)}`);
 
+  const count = Object.keys(json).length - (Object.hasOwn(json, '__metadata__') ? 1 : 0);
+  if (count > maxTensors) throw new Error(`${where}: header lists ${count} tensors, more than the ${maxTensors} expected`);
   const metadata: Record<string, string> = {};
   const entries: TensorEntry[] = [];
   for (const [name, value] of Object.entries(json)) {
@@ -236,12 +258,12 @@ function parseEntry(name: string, value: unknown, dataLength: number, where: str
   if (!Array.isArray(shape)) throw new Error(`${at} has no shape array (got ${describe(shape)})`);
   let size = 1;
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new Error(`${at} has shape ${JSON.stringify(shape)}: dims must be non-negative integers`);
+    if (!Number.isSafeInteger(d) || d < 0) throw new Error(`${at} has shape ${showValue(shape)}: dims must be non-negative integers`);
     size *= d;
   }
   if (shape.includes(0)) size = 0;
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    throw new Error(`${at} has data_offsets ${JSON.stringify(offsets) ?? 'undefined'}: expected [begin, end], two non-negative integers`);
+    throw new Error(`${at} has data_offsets ${showValue(offsets)}: expected [begin, end], two non-negative integers`);
   }
   const [begin, end] = offsets as number[];
   if (end < begin) throw new Error(`${at} has data_offsets [${begin}, ${end}] with end before begin`);

@@ -14,6 +14,8 @@ import { arrayFor } from '../tensor/dtype.js';
 import * as io from '../io/index.js';
 import { GPT, type GPTConfig } from './gpt.js';
 import { BertModel, BertForMaskedLM, BertForSequenceClassification, type BertConfig } from './bert.js';
+import { ConfigFields, CONFIG_LIMITS, readGptSizes, readBertSizes, checkConfigAgainstWeights } from './config-validate.js';
+import { showValue } from '../io/show.js';
 
 export type Architecture = 'GPT2LMHeadModel' | 'BertModel' | 'BertForMaskedLM' | 'BertForSequenceClassification';
 export type PretrainedModel = GPT | BertModel | BertForMaskedLM | BertForSequenceClassification;
@@ -69,18 +71,13 @@ function gptConfigToHf(c: GPTConfig): Json {
 }
 
 function gptConfigFromHf(j: Json, where: string): GPTConfig {
-  const act = j.activation_function ?? 'gelu_new';
-  const gelu = act === 'gelu_new' || act === 'gelu_pytorch_tanh' ? 'tanh' : act === 'gelu' ? 'none' : null;
-  if (!gelu) throw new Error(`${where}: activation_function '${act}' is not supported (gelu_new, gelu_pytorch_tanh or gelu)`);
-  const nEmbd = num(j, 'n_embd', where);
-  if (j.n_inner != null && j.n_inner !== 4 * nEmbd) throw new Error(`${where}: n_inner ${j.n_inner} is not supported (tsgrad's GPT uses 4·n_embd = ${4 * nEmbd})`);
-  if (j.scale_attn_weights === false || j.scale_attn_by_inverse_layer_idx === true) throw new Error(`${where}: only GPT-2's 1/√d attention scaling is supported`);
-  return {
-    vocabSize: num(j, 'vocab_size', where), nPositions: num(j, 'n_positions', where), nEmbd,
-    nLayer: num(j, 'n_layer', where), nHead: num(j, 'n_head', where),
-    dropout: j.resid_pdrop ?? 0.1, bias: j.tsgrad_bias ?? true, tieWeights: j.tie_word_embeddings ?? true,
-    gelu, layerNormEpsilon: j.layer_norm_epsilon ?? 1e-5,
-  };
+  const f = new ConfigFields(j, where);
+  const act = f.oneOf('activation_function', ['gelu_new', 'gelu_pytorch_tanh', 'gelu'], 'gelu_new');
+  const sizes = readGptSizes(f, 'hf');
+  if (j.n_inner != null && j.n_inner !== 4 * sizes.nEmbd) throw new Error(`${where}: field 'n_inner' ${showValue(j.n_inner)} is not supported (tsgrad's GPT uses 4·n_embd = ${4 * sizes.nEmbd})`);
+  if (!f.bool('scale_attn_weights', true) || f.bool('scale_attn_by_inverse_layer_idx', false)) throw new Error(`${where}: only GPT-2's 1/√d attention scaling is supported (scale_attn_weights true, scale_attn_by_inverse_layer_idx false)`);
+  f.bool('tsgrad_lm_head_bias', false);
+  return { ...sizes, gelu: act === 'gelu' ? 'none' : 'tanh' };
 }
 
 function bertConfigToHf(c: BertConfig, arch: Architecture, numLabels: number | null): Json {
@@ -102,30 +99,21 @@ function bertConfigToHf(c: BertConfig, arch: Architecture, numLabels: number | n
 }
 
 function bertConfigFromHf(j: Json, where: string): BertConfig {
-  const act = j.hidden_act ?? 'gelu';
-  const hiddenAct = act === 'gelu_pytorch_tanh' ? 'gelu_new' : act;
-  if (!['gelu', 'gelu_new', 'relu'].includes(hiddenAct)) throw new Error(`${where}: hidden_act '${act}' is not supported (gelu, gelu_new or relu)`);
-  if ((j.position_embedding_type ?? 'absolute') !== 'absolute') throw new Error(`${where}: position_embedding_type '${j.position_embedding_type}' is not supported (absolute)`);
-  return {
-    vocabSize: num(j, 'vocab_size', where), hiddenSize: num(j, 'hidden_size', where),
-    numHiddenLayers: num(j, 'num_hidden_layers', where), numAttentionHeads: num(j, 'num_attention_heads', where),
-    intermediateSize: num(j, 'intermediate_size', where), hiddenAct,
-    hiddenDropoutProb: j.hidden_dropout_prob ?? 0.1, attentionProbsDropoutProb: j.attention_probs_dropout_prob ?? 0.1,
-    maxPositionEmbeddings: j.max_position_embeddings ?? 512, typeVocabSize: j.type_vocab_size ?? 2,
-    layerNormEps: j.layer_norm_eps ?? 1e-12, initializerRange: j.initializer_range ?? 0.02,
-    padTokenId: j.pad_token_id ?? 0, classifierDropout: j.classifier_dropout ?? null,
-  };
+  const f = new ConfigFields(j, where);
+  const act = f.oneOf('hidden_act', ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'], 'gelu');
+  f.oneOf('position_embedding_type', ['absolute'], 'absolute');
+  return { ...readBertSizes(f, 'hf'), hiddenAct: act === 'gelu_pytorch_tanh' ? 'gelu_new' : act };
 }
 
-function labelsOf(j: Json): number | null {
-  if (Number.isInteger(j.num_labels)) return j.num_labels;
-  if (j.id2label && typeof j.id2label === 'object') return Object.keys(j.id2label).length;
-  return null;
-}
-
-function num(j: Json, key: string, where: string): number {
-  if (!Number.isInteger(j[key]) || j[key] <= 0) throw new Error(`${where}: field '${key}' must be a positive integer (got ${JSON.stringify(j[key])})`);
-  return j[key];
+/** num_labels, else the size of id2label, else null; bounded, since the head is allocated from it. */
+function labelsOf(j: Json, where: string): number | null {
+  const f = new ConfigFields(j, where);
+  if (j.num_labels != null) return f.int('num_labels', 1, CONFIG_LIMITS.labels);
+  if (j.id2label == null) return null;
+  if (typeof j.id2label !== 'object' || Array.isArray(j.id2label)) throw new Error(`${where}: field 'id2label' must be an object of id → label (got ${showValue(j.id2label)})`);
+  const n = Object.keys(j.id2label).length;
+  if (n < 1 || n > CONFIG_LIMITS.labels) throw new Error(`${where}: field 'id2label' must hold 1 to ${CONFIG_LIMITS.labels} labels (got ${n})`);
+  return n;
 }
 
 // ---------------------------------------------------------------- names and layouts
@@ -207,27 +195,39 @@ async function readConfig(dir: string): Promise<Json> {
 export async function fromPretrained(dir: string, { architecture, numLabels, warn = console.warn }: FromPretrainedOptions = {}): Promise<PretrainedModel> {
   const json = await readConfig(dir);
   const configPath = join(dir, 'config.json');
-  const declared: string | undefined = Array.isArray(json.architectures) ? json.architectures[0] : undefined;
+  if (json.architectures != null && !(Array.isArray(json.architectures) && typeof json.architectures[0] === 'string')) throw new Error(`fromPretrained: ${configPath}: field 'architectures' must be a list of class names (got ${showValue(json.architectures)})`);
+  const declared: string | undefined = json.architectures?.[0];
   const target = architecture ?? declared;
   if (!target) throw new Error(`fromPretrained: ${configPath} names no architectures; pass { architecture } (one of ${ARCHITECTURES.join(', ')})`);
   if (!ARCHITECTURES.includes(target as Architecture)) throw new Error(`fromPretrained: ${configPath} declares ${target}, which tsgrad does not build (${ARCHITECTURES.join(', ')})`);
   const arch = target as Architecture;
-  const fileFamily = familyOf(declared ?? '', json.model_type);
+  const declaredFamily = declared === undefined ? null : familyOf(declared);
+  const typeFamily = json.model_type === undefined ? null : familyOf('', json.model_type);
+  if (declaredFamily && typeFamily && declaredFamily !== typeFamily) throw new Error(`fromPretrained: ${configPath}: field 'architectures' says ${declared} (a ${declaredFamily} model) but field 'model_type' says ${showValue(json.model_type)}`);
+  const fileFamily = declaredFamily ?? typeFamily;
   if (fileFamily !== familyOf(arch) && (declared !== undefined || json.model_type !== undefined)) throw new Error(`fromPretrained: ${configPath} declares ${declared ?? `model_type '${json.model_type}'`}, not ${arch}`);
   const sameHead = declared === undefined || declared === arch;
 
-  if (arch === 'BertForMaskedLM' && json.tie_word_embeddings === false) throw new Error(`fromPretrained: ${configPath} has an untied MLM decoder (tie_word_embeddings: false); tsgrad's BertForMaskedLM ties it to the word embeddings`);
-  const fileLabels = labelsOf(json);
+  if (arch === 'BertForMaskedLM' && !new ConfigFields(json, configPath).bool('tie_word_embeddings', true)) throw new Error(`fromPretrained: ${configPath} has an untied MLM decoder (tie_word_embeddings: false); tsgrad's BertForMaskedLM ties it to the word embeddings`);
+  const fileLabels = labelsOf(json, configPath);
   if (arch === 'BertForSequenceClassification' && declared === arch && numLabels !== undefined && fileLabels !== null && numLabels !== fileLabels) {
     throw new Error(`fromPretrained: ${configPath} has ${fileLabels} labels, not the ${numLabels} asked for`);
   }
-  const model: PretrainedModel = arch === 'GPT2LMHeadModel' ? new GPT(gptConfigFromHf(json, configPath))
-    : arch === 'BertModel' ? new BertModel(bertConfigFromHf(json, configPath))
-    : arch === 'BertForMaskedLM' ? new BertForMaskedLM(bertConfigFromHf(json, configPath))
-    : new BertForSequenceClassification(bertConfigFromHf(json, configPath), (declared === arch ? fileLabels : null) ?? numLabels ?? fileLabels ?? 2);
-
   const weightsPath = join(dir, 'model.safetensors');
-  const file = io.load(weightsPath);
+  const gptConfig = arch === 'GPT2LMHeadModel' ? gptConfigFromHf(json, configPath) : null;
+  const bertConfig = gptConfig ? null : bertConfigFromHf(json, configPath);
+  const labels = (declared === arch ? fileLabels : null) ?? numLabels ?? fileLabels ?? 2;
+  // GPT-2 stores 12 tensors a layer (+2 mask buffers), BERT 16: twice that is room for any hub extra
+  const read = { maxTensors: 32 * (gptConfig ? gptConfig.nLayer : bertConfig!.numHiddenLayers) + 64 };
+  // the sizes must be backed by the weights before anything is allocated from them
+  checkConfigAgainstWeights(gptConfig ? { kind: 'gpt', config: gptConfig, names: 'hf' }
+    : { kind: 'bert', config: bertConfig!, names: 'hf', numLabels: arch === 'BertForSequenceClassification' && sameHead ? labels : null }, io.loadHeader(weightsPath, read), configPath, weightsPath);
+  const model: PretrainedModel = gptConfig ? new GPT(gptConfig)
+    : arch === 'BertModel' ? new BertModel(bertConfig!)
+    : arch === 'BertForMaskedLM' ? new BertForMaskedLM(bertConfig!)
+    : new BertForSequenceClassification(bertConfig!, labels);
+
+  const file = io.load(weightsPath, read);
   const expected = hfEntries(model);
   // Keys that may be absent and keep their init: GPT-2's untied head has no bias (zero is the same
   // model); a head or pooler that the file's architecture lacks (fine-tuning from another BERT class).

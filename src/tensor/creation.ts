@@ -19,11 +19,15 @@ function checkDType(op: string, dtype: unknown): DType | undefined {
   return dtype;
 }
 
+/** Deepest nesting tensor() reads; the ragged check below recurses once per level, so a deeper one would overflow the stack. */
+const MAX_NESTING = 64;
+
 /** Walk nested arrays: infer the shape and reject ragged ones with the place they go wrong. */
 function inferShape(data: Nested): number[] {
   const shape: number[] = [];
   let level: Nested = data;
   while (Array.isArray(level)) {
+    if (shape.length === MAX_NESTING) throw new Error(`tensor: data is nested more than ${MAX_NESTING} arrays deep; a tensor has at most ${MAX_NESTING} dims`);
     shape.push(level.length);
     level = level[0] as Nested;
   }

@@ -24,6 +24,7 @@ import { LeNet5 } from '../models/lenet.js';
 import { hasTokenizer, loadTokenizer, TOKENIZER_FILE, type Tokenizer } from '../data/tokenizers/index.js';
 import { loadModel, readWeights, MODEL_CONFIG_FILE, MODEL_FILE, OPTIMIZER_FILE, type SplitOptimizerState } from './model-files.js';
 import { verifyManifest, writeManifest } from './manifest.js';
+import { checkTokenizerFits } from '../models/config-validate.js';
 
 export const CHECKPOINT_PREFIX = 'checkpoint-';
 export const TRAINER_STATE_FILE = 'trainer_state.json';
@@ -247,6 +248,7 @@ async function readResumePoint(dir: string, note: (line: string) => void): Promi
     fail(e);
   }
   const tokenizer = hasTokenizer(dir) ? loadTokenizer(dir) : null;
+  if (model) checkTokenizerFits(model, tokenizer, dir);
   return { dir, state, model, weights, optimizerTensors, tokenizer };
 }
 
@@ -313,6 +315,7 @@ export async function loadCheckpoint(dir: string, { note = toStderr }: { note?: 
   const task = state?.task ?? taskOf(model);
   const tokenizer = hasTokenizer(ckpt) ? loadTokenizer(ckpt) : null;
   if (!tokenizer && task !== 'image') throw new Error(`checkpoint: ${ckpt} has no ${TOKENIZER_FILE}, which a ${task} model needs`);
+  checkTokenizerFits(model, tokenizer, ckpt);
   let labelNames = state?.labelNames;
   if (task === 'classify' && !labelNames && model instanceof BertForSequenceClassification) labelNames = Array.from({ length: model.numLabels }, (_, i) => String(i));
   return { model, tokenizer, task, ...(labelNames ? { labelNames } : {}), dir: ckpt, state };

@@ -13,6 +13,7 @@ import { Linear } from '../nn/linear.js';
 import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { GPT, BertModel, BertForMaskedLM, BertForSequenceClassification, fromPretrained, savePretrained, type PretrainedModel } from '../models/index.js';
 import { ARCHITECTURES } from '../models/hf.js';
+import { checkConfigAgainstWeights } from '../models/config-validate.js';
 import { MLP, type Activation } from '../models/mlp.js';
 import { LeNet5 } from '../models/lenet.js';
 
@@ -74,10 +75,12 @@ export async function loadModel(dir: string): Promise<Module> {
   if (arch === 'MLP') {
     const sizes = config.sizes;
     if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`${path.join(dir, MODEL_CONFIG_FILE)}: 'sizes' must be a list of at least two positive integers`);
+    checkConfigAgainstWeights({ kind: 'mlp', sizes }, io.loadHeader(path.join(dir, MODEL_FILE)), path.join(dir, MODEL_CONFIG_FILE), path.join(dir, MODEL_FILE));
     model = new MLP(sizes, { activation: config.activation ?? 'relu' });
   } else if (arch === 'LeNet5') {
     const numClasses = config.num_classes ?? 10;
     if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`${path.join(dir, MODEL_CONFIG_FILE)}: 'num_classes' must be a positive integer`);
+    checkConfigAgainstWeights({ kind: 'lenet', numClasses }, io.loadHeader(path.join(dir, MODEL_FILE)), path.join(dir, MODEL_CONFIG_FILE), path.join(dir, MODEL_FILE));
     model = new LeNet5({ numClasses });
   } else {
     throw new Error(`${path.join(dir, MODEL_CONFIG_FILE)} describes '${arch || 'no architecture'}', which tsgrad cannot rebuild (GPT2LMHeadModel, Bert*, MLP, LeNet5); load its weights into your own instance instead`);
