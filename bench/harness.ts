@@ -21,6 +21,8 @@ export interface BenchLine {
 export interface BenchContext {
   /** Fewer repetitions and a shorter warm-up (`--quick`). */
   quick: boolean;
+  /** Print where each model step's time goes instead of timing it (`--profile`). */
+  profile?: boolean;
   /** Kernel families to run (`--backend js,wasm`), or null for every available one. */
   backends: string[] | null;
   /** Prints a line on stdout. */

@@ -2,7 +2,7 @@
 //   build/tsgrad-simd.wasm            128-bit SIMD (any engine with wasm SIMD: Node ≥ 16)
 //   build/tsgrad-relaxed.wasm         + relaxed SIMD (fused multiply-add), used when the engine accepts it
 //   build/tsgrad-{simd,relaxed}-shared.wasm   the same over a shared memory, for the optional
-//                                     second thread (TSGRAD_WASM_THREADS=2)
+//                                     second thread (TSGRAD_THREADS=2 or auto)
 // Shared memory is a separate build because JS copies into a SharedArrayBuffer run at about half
 // the speed of copies into an ArrayBuffer (measured: 5.7 vs 2.9 µs per 64 KB).
 // Run by `npm run build` (and so by `npm ci` through `prepare`). `--wat` also writes the text

@@ -39,6 +39,7 @@ export async function buildPlayground({ minify = true } = {}): Promise<string> {
       'process.env.TSGRAD_BACKEND': 'undefined',
       'process.env.TSGRAD_WASM_SIMD': 'undefined',
       'process.env.TSGRAD_WASM_THREADS': 'undefined',
+      'process.env.TSGRAD_THREADS': 'undefined',
     },
     logLevel: 'warning',
   });

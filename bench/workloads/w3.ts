@@ -13,6 +13,7 @@ export const w3: Workload = {
     const x = tg.rand([64, 784]), y = tg.randint(0, 10, [64]);
     const optimizer = new tg.optim.SGD(model.parameters(), { lr: 0.1 });
     ctx.progress('W3 B64');
-    emitStep(ctx, 'W3', 'B64', trainingStep({ forward: () => model.forward(x, y).loss!, optimizer }), (t) => [t.median_ms, 'ms/step']);
+    const setup = { forward: () => model.forward(x, y).loss!, optimizer };
+    return emitStep(ctx, 'W3', 'B64', trainingStep(setup), (t) => [t.median_ms, 'ms/step'], {}, setup);
   },
 };

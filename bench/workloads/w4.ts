@@ -13,6 +13,7 @@ export const w4: Workload = {
     const x = tg.rand([32, 1, 28, 28]), y = tg.randint(0, 10, [32]);
     const optimizer = new tg.optim.SGD(model.parameters(), { lr: 0.1 });
     ctx.progress('W4 B32');
-    emitStep(ctx, 'W4', 'B32', trainingStep({ forward: () => model.forward(x, y).loss!, optimizer }), (t) => [t.median_ms, 'ms/step']);
+    const setup = { forward: () => model.forward(x, y).loss!, optimizer };
+    return emitStep(ctx, 'W4', 'B32', trainingStep(setup), (t) => [t.median_ms, 'ms/step'], {}, setup);
   },
 };

@@ -15,7 +15,8 @@ export const w5: Workload = {
     const idx = tg.randint(0, 65, [12, 64]), targets = tg.randint(0, 65, [12, 64]);
     const optimizer = new tg.optim.Adam(model.parameters(), { lr: 1e-3 });
     ctx.progress(`W5 B12xT64 (${model.numParameters()} parameters)`);
-    emitStep(ctx, 'W5', 'B12xT64', trainingStep({ forward: () => model.forward(idx, targets).loss!, optimizer }),
-      (t) => [768 / (t.median_ms / 1000), 'tok/s'], { withRss: true });
+    const setup = { forward: () => model.forward(idx, targets).loss!, optimizer };
+    return emitStep(ctx, 'W5', 'B12xT64', trainingStep(setup),
+      (t) => [768 / (t.median_ms / 1000), 'tok/s'], { withRss: true }, setup);
   },
 };

@@ -16,7 +16,7 @@ export const w6: Workload = {
     const idx = tg.randint(0, 50257, [1, 128]), targets = tg.randint(0, 50257, [1, 128]);
     const optimizer = new tg.optim.Adam(model.parameters(), { lr: 1e-4 });
     ctx.progress(`W6 B1xT128 (${model.numParameters()} parameters)`);
-    const step = trainingStep({ forward: () => model.forward(idx, targets).loss!, optimizer });
-    emitStep(ctx, 'W6', 'B1xT128', step, (t) => [t.median_ms / 1000, 's/step'], { withRss: true, slow: true });
+    const setup = { forward: () => model.forward(idx, targets).loss!, optimizer };
+    return emitStep(ctx, 'W6', 'B1xT128', trainingStep(setup), (t) => [t.median_ms / 1000, 's/step'], { withRss: true, slow: true }, setup);
   },
 };

@@ -19,6 +19,7 @@ export const w7: Workload = {
     const { inputIds, labels } = maskTokens(ids, { prob: 0.15, maskTokenId: 4, vocabSize: config.vocabSize });
     const optimizer = new tg.optim.Adam(model.parameters(), { lr: 1e-4 });
     ctx.progress(`W7 B16xT128 (${model.numParameters()} parameters)`);
-    emitStep(ctx, 'W7', 'B16xT128', trainingStep({ forward: () => model.forward(inputIds, { labels }).loss!, optimizer }), (t) => [t.median_ms, 'ms/step']);
+    const setup = { forward: () => model.forward(inputIds, { labels }).loss!, optimizer };
+    return emitStep(ctx, 'W7', 'B16xT128', trainingStep(setup), (t) => [t.median_ms, 'ms/step'], {}, setup);
   },
 };

@@ -36,7 +36,27 @@ export function toFloat(dtype: DType): FloatDType {
   return dtype === 'float64' ? 'float64' : 'float32';
 }
 
+/** Typed arrays made through arrayFor, and the time spent making them (zero-filled by the engine), while counted. */
+export interface AllocationCount { calls: number; bytes: number; ms: number }
+let allocations: AllocationCount | null = null;
+
+/** Start counting allocations (a fresh count) or stop (false); returns the count being filled. */
+export function countAllocations(on: boolean): AllocationCount | null {
+  allocations = on ? { calls: 0, bytes: 0, ms: 0 } : null;
+  return allocations;
+}
+
 export function arrayFor(dtype: DType, size: number): TypedArray {
+  if (allocations === null) return newArray(dtype, size);
+  const started = performance.now();
+  const out = newArray(dtype, size);
+  allocations.ms += performance.now() - started;
+  allocations.calls++;
+  allocations.bytes += out.byteLength;
+  return out;
+}
+
+function newArray(dtype: DType, size: number): TypedArray {
   switch (dtype) {
     case 'float32': return new Float32Array(size);
     case 'float64': return new Float64Array(size);

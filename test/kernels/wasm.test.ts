@@ -227,7 +227,7 @@ describe('wasm kernels', function () {
     });
   });
 
-  describe('second thread (TSGRAD_WASM_THREADS=2, in a child process)', () => {
+  describe('second thread (TSGRAD_THREADS=2, in a child process)', () => {
     it('splits large matmuls and softmaxes, matches js, and lets the process exit', function () {
       this.timeout(120000);
       // Large enough to pass THREAD_MIN_FLOPS: a single product (rows split), a batch (entries
@@ -260,7 +260,7 @@ describe('wasm kernels', function () {
         console.log('threads ok');
       `;
       const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-        env: { ...process.env, TSGRAD_WASM_THREADS: '2' },
+        env: { ...process.env, TSGRAD_THREADS: '2' },
         encoding: 'utf8',
         timeout: 100000,
       });

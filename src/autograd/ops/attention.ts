@@ -99,12 +99,13 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   const maskGrad = mask && mask.dtype !== 'bool' && mask.requiresGrad;
   const inputs = maskGrad ? [query, key, value, mask] : [query, key, value];
   // the composite twin: the same scores, mask, softmax, dropout mask and product, from recorded ops
-  const masked = mask || causal ? raw.binary('eq', scores, raw.scalar(-Infinity, dtype)) : null; // where S = −∞
+  // (built only when a gradient is recorded, so the forward pass keeps nothing extra)
   const floatMask = mask && mask.dtype !== 'bool' ? mask : undefined;
   const composite = (cq: Tensor, ck: Tensor, cv: Tensor, cm?: Tensor): Tensor => {
     let S = mul(matmulT(cq, ck, false, true), scale);
     if (cm ?? floatMask) S = add(S, cm ?? floatMask!);
-    if (masked) S = where(masked, -Infinity, S);
+    if (mask && mask.dtype === 'bool') S = where(mask, S, -Infinity);
+    if (causal) S = where(causalAllowed(Tq, Tk), S, -Infinity);
     let probs = softmax(S, -1);
     if (mask) probs = where(raw.binary('eq', P, raw.scalar(0, dtype)), 0, probs); // rows that attend to nothing
     if (keep) probs = mul(probs, new Tensor(keep, P.shape, dtype));
@@ -135,6 +136,13 @@ function applyMask(s: FloatArray, mask: Tensor, dtype: FloatDType): void {
   } else {
     for (let i = 0; i < s.length; i++) s[i] += m[i];
   }
+}
+
+/** [Tq, Tk] bool: true where key j may be seen from query i (j ≤ i). */
+function causalAllowed(Tq: number, Tk: number): Tensor {
+  const allowed = new Uint8Array(Tq * Tk);
+  for (let i = 0; i < Tq; i++) allowed.fill(1, i * Tk, i * Tk + Math.min(Tk, i + 1));
+  return new Tensor(allowed, [Tq, Tk], 'bool');
 }
 
 /** S[.., i, j] = −∞ for j > i. */

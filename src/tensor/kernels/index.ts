@@ -5,7 +5,8 @@
 import type { DType } from '../dtype.js';
 import type { BackendName, KernelFamily, KernelName, Kernels } from './types.js';
 import { jsKernels } from './js/index.js';
-import { wasmKernels } from './wasm/index.js';
+import { wasmKernels, wasmThreads } from './wasm/index.js';
+import type { ThreadDecision } from './wasm/loader.js';
 import { gpujsKernels } from './gpujs/index.js';
 
 export type BackendChoice = BackendName | 'auto';
@@ -61,9 +62,35 @@ function gpuPresent(): boolean {
  * elements otherwise): the forced family's if it has one, else the fastest that pays off here.
  */
 export function kernelFor<K extends KernelName>(name: K, dtype: DType, work: number): Kernels[K] {
-  if (dtype !== 'float32') return jsKernels[name];
-  const chosen = choice === 'auto' ? autoFamily(name, work) : families[choice];
-  return (chosen[name] as Kernels[K] | undefined) ?? jsKernels[name];
+  const chosen = dtype !== 'float32' ? jsKernels : choice === 'auto' ? autoFamily(name, work) : families[choice];
+  const own = chosen[name] as Kernels[K] | undefined;
+  const impl = own ?? jsKernels[name];
+  return profile ? timed(profile, `${name} (${own ? chosen.name : 'js'})`, impl) : impl;
+}
+
+/** Calls and milliseconds per kernel and family, while profiling is on. */
+export type KernelProfile = Map<string, { calls: number; ms: number }>;
+let profile: KernelProfile | null = null;
+
+/** Start timing every kernel call (a fresh table), or stop (null); returns the table being filled. */
+export function profileKernels(on: boolean): KernelProfile | null {
+  profile = on ? new Map() : null;
+  return profile;
+}
+
+function timed<F>(table: KernelProfile, key: string, impl: F): F {
+  return ((...args: unknown[]) => {
+    const started = performance.now();
+    try {
+      return (impl as (...a: unknown[]) => unknown)(...args);
+    } finally {
+      const kind = typeof args[0] === 'string' ? ` ${args[0]}` : ''; // binary add, unary gelu, reduce sum, …
+      const entry = table.get(key + kind) ?? { calls: 0, ms: 0 };
+      entry.calls++;
+      entry.ms += performance.now() - started;
+      table.set(key + kind, entry);
+    }
+  }) as F;
 }
 
 function autoFamily(name: KernelName, work: number): KernelFamily {
@@ -92,6 +119,8 @@ export interface BackendInfo {
   thresholds: typeof thresholds;
   /** Which families implement each kernel; the rest fall back to js. */
   kernels: Record<KernelName, BackendName[]>;
+  /** Threads of the wasm kernels and why (TSGRAD_THREADS=1|2|auto). */
+  threads: ThreadDecision;
 }
 
 /** What is available here and what `auto` will choose from. */
@@ -103,6 +132,7 @@ export function backendInfo(): BackendInfo {
     gpujsTarget: gpujsKernels.available() ? (gpujsKernels.target?.() ?? null) : null,
     thresholds,
     kernels: kernelTable(),
+    threads: wasmThreads(),
   };
 }
 

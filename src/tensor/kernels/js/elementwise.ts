@@ -57,6 +57,7 @@ export function binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b
     for (let i = 0; i < n; i++) out[i] = f(x, b[i]);
     return;
   }
+  if (a.length === n && rowBroadcast(bShape, outShape) && rowLoop(op, a, b, out)) return;
   const nd = outShape.length;
   const sa = broadcastStrides(aShape, outShape);
   const sb = broadcastStrides(bShape, outShape);
@@ -76,6 +77,24 @@ export function binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b
       bo -= sb[d] * outShape[d];
       idx[d] = 0;
     }
+  }
+}
+
+/** Is shape a row (its last dim equal to the output's, every other 1 or absent), as a bias is? */
+function rowBroadcast(shape: readonly number[], outShape: readonly number[]): boolean {
+  const d = shape.length;
+  return d > 0 && shape[d - 1] === outShape[outShape.length - 1] && shape.every((s, i) => i === d - 1 || s === 1);
+}
+
+/** out[r, j] = a[r, j] ∘ b[j]: the bias add and the row scale as plain loops. */
+function rowLoop(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray): boolean {
+  const cols = b.length, n = out.length;
+  switch (op) {
+    case 'add': for (let o = 0; o < n; o += cols) for (let j = 0; j < cols; j++) out[o + j] = a[o + j] + b[j]; return true;
+    case 'sub': for (let o = 0; o < n; o += cols) for (let j = 0; j < cols; j++) out[o + j] = a[o + j] - b[j]; return true;
+    case 'mul': for (let o = 0; o < n; o += cols) for (let j = 0; j < cols; j++) out[o + j] = a[o + j] * b[j]; return true;
+    case 'div': for (let o = 0; o < n; o += cols) for (let j = 0; j < cols; j++) out[o + j] = a[o + j] / b[j]; return true;
+    default: return false;
   }
 }
 

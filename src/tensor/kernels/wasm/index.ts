@@ -2,7 +2,8 @@
 // `npm run build` into build/*.wasm and loaded synchronously on first use. Float64 arguments are
 // passed to the js kernels. See assembly/matmul.ts for how the matmul is blocked.
 import type { KernelFamily, Kernels } from '../types.js';
-import { wasmModule } from './loader.js';
+import { setThreadCalibrator, threadDecision, wasmModule, type ThreadDecision } from './loader.js';
+import { calibrateThreads } from './calibrate.js';
 import { matmulWasm } from './matmul.js';
 import { softmaxWasm, softmaxBackwardWasm } from './softmax.js';
 
@@ -13,6 +14,13 @@ export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 's
   softmax: softmaxWasm,
   softmaxBackward: softmaxBackwardWasm,
 };
+
+setThreadCalibrator(calibrateThreads);
+
+/** How many threads the wasm kernels use, and why (TSGRAD_THREADS=1|2|auto; auto measures once per machine). */
+export function wasmThreads(): ThreadDecision {
+  return threadDecision();
+}
 
 /** Which build runs ('relaxed' = fused multiply-add, 'plain' = SIMD mul + add), or null if none. */
 export function wasmFlavour(): string | null {

@@ -6,7 +6,8 @@
 // otherwise; TSGRAD_WASM_SIMD=plain|relaxed forces one (plain gives the same bits on every CPU).
 // Each also exists over a shared memory, for the optional worker thread (./threads.ts).
 // When no build can be loaded, `wasmModule()` returns null and the family reports unavailable.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
@@ -129,24 +130,111 @@ export function loadWasm(only?: SimdFlavour, shared = false): WasmModule | null 
   return null;
 }
 
-/** Whether TSGRAD_WASM_THREADS asks for a second thread (then the shared-memory build is loaded). */
-export function threadsRequested(): boolean {
-  return Number(process.env.TSGRAD_WASM_THREADS ?? '1') >= 2;
+/** How many threads the wasm kernels use, and why (tg.backendInfo() reports it). */
+export interface ThreadDecision {
+  threads: 1 | 2;
+  reason: string;
 }
 
+/** Times the two candidates once per machine: the private build on one thread, the shared build on two. */
+export type ThreadCalibrator = (single: WasmModule, shared: WasmModule) => { threads: 1 | 2; speedup: number; what: string };
+
+let calibrator: ThreadCalibrator | null = null;
+let decision: ThreadDecision | undefined;
+let override: boolean | null = null;
 let loaded: WasmModule | null | undefined;
+
+/** Set by the wasm family (index.ts), so that this file needs no kernel of its own. */
+export function setThreadCalibrator(fn: ThreadCalibrator): void {
+  calibrator = fn;
+}
+
+/** Whether the kernels split large calls with the worker thread (decided on first use). */
+export function threadsRequested(): boolean {
+  if (override !== null) return override;
+  if (decision === undefined) wasmModule();
+  return decision?.threads === 2;
+}
+
+/** Run fn with the second thread forced on or off (calibration and tests). */
+export function withThreads<T>(on: boolean, fn: () => T): T {
+  const previous = override;
+  override = on;
+  try {
+    return fn();
+  } finally {
+    override = previous;
+  }
+}
+
+export function threadDecision(): ThreadDecision {
+  if (decision === undefined) wasmModule();
+  return decision ?? { threads: 1, reason: 'no wasm build loaded' };
+}
+
+/** TSGRAD_THREADS=1|2|auto (TSGRAD_WASM_THREADS=2, the older name, still means 2). */
+function threadsWish(): 1 | 2 | 'auto' {
+  const value = process.env.TSGRAD_THREADS ?? (process.env.TSGRAD_WASM_THREADS === '2' ? '2' : 'auto');
+  if (value === '1' || value === '2') return Number(value) as 1 | 2;
+  if (value === 'auto' || value === '') return 'auto';
+  throw new Error(`TSGRAD_THREADS: expected 1, 2 or auto (got '${value}')`);
+}
 
 /** The module every kernel call uses, loaded on first use; null when no build could be loaded. */
 export function wasmModule(): WasmModule | null {
   if (loaded === undefined) {
     try {
-      // the shared-memory build when a second thread is asked for, else (or failing that) the private one
-      loaded = (threadsRequested() ? loadWasm(undefined, true) : null) ?? loadWasm();
-    } catch {
+      loaded = chooseModule();
+    } catch (e) {
+      if (e instanceof Error && e.message.startsWith('TSGRAD_THREADS')) throw e;
       loaded = null; // no WebAssembly at all (e.g. node --jitless)
     }
   }
   return loaded;
+}
+
+function chooseModule(): WasmModule | null {
+  const wish = threadsWish();
+  if (wish === 1) {
+    decision = { threads: 1, reason: 'TSGRAD_THREADS=1' };
+    return loadWasm();
+  }
+  const shared = loadWasm(undefined, true);
+  if (wish === 2) {
+    decision = shared ? { threads: 2, reason: 'TSGRAD_THREADS=2' } : { threads: 1, reason: 'TSGRAD_THREADS=2, but the shared-memory build does not load here' };
+    return shared ?? loadWasm();
+  }
+  const single = loadWasm();
+  if (availableParallelism() < 2) decision = { threads: 1, reason: 'auto: this machine has one CPU' };
+  else if (!shared || !single) decision = { threads: 1, reason: 'auto: the shared-memory build does not load here' };
+  else decision = cachedOrCalibrated(single, shared);
+  return decision.threads === 2 ? shared : single;
+}
+
+/** The calibration's answer for this machine, measured once and kept in the user's cache directory. */
+function cachedOrCalibrated(single: WasmModule, shared: WasmModule): ThreadDecision {
+  const dir = process.env.TSGRAD_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tsgrad');
+  const file = join(dir, 'threads.json');
+  const key = `${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()} · node ${process.version} · ${single.flavour}`;
+  let cache: Record<string, { threads: 1 | 2; speedup: number; what: string }> = {};
+  try {
+    cache = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    // no cache yet, or unreadable: measure
+  }
+  const hit = cache[key];
+  if (hit && (hit.threads === 1 || hit.threads === 2)) return { threads: hit.threads, reason: `auto: ${hit.what}: ${hit.speedup}× with 2 threads (cached in ${file})` };
+  if (!calibrator) return { threads: 1, reason: 'auto: not calibrated' };
+  const measured = calibrator(single, shared);
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ ...cache, [key]: measured }, null, 2));
+    renameSync(tmp, file); // atomic: a concurrent process reads the old file or the new one
+  } catch {
+    // a read-only home: decide again next time
+  }
+  return { threads: measured.threads, reason: `auto: ${measured.what}: ${measured.speedup}× with 2 threads (measured now, cached in ${file})` };
 }
 
 const views = new WeakMap<WasmModule, Float32Array>();

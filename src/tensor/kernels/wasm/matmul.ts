@@ -1,6 +1,6 @@
 // out[b] = op(A_b) · op(B_b) on the wasm module: copy the used ranges of a and b into wasm memory,
 // run one gemm (or gemv when m == 1 or n == 1) per batch entry there, copy C back. With a second
-// thread (TSGRAD_WASM_THREADS=2, large calls only) the batch entries, or the rows of a single
+// thread (TSGRAD_THREADS, large calls only) the batch entries, or the rows of a single
 // product, are split in two.
 import type { MatmulArgs } from '../types.js';
 import { matmul as matmulJs } from '../js/matmul.js';

@@ -1,6 +1,6 @@
 // Row softmax forward and backward on the wasm module. Rows go through wasm memory in chunks of
 // at most CHUNK_FLOATS per array (copy in, compute in place, copy out), which bounds the memory
-// the module needs. With a second thread (TSGRAD_WASM_THREADS=2, large calls only) each chunk's
+// the module needs. With a second thread (TSGRAD_THREADS, large calls only) each chunk's
 // rows are split in two; the copies stay on this thread.
 import type { FloatArray } from '../types.js';
 import { softmax as softmaxJs, softmaxBackward as softmaxBackwardJs } from '../js/softmax.js';

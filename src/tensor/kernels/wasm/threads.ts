@@ -1,9 +1,10 @@
 // An optional second thread for the wasm kernels: a worker that shares the module's memory and
 // runs a list of kernel calls while the main thread runs the rest, so the API stays synchronous.
 //
-// Off by default: on the development host the gain is bimodal (1.8–2× when the two vCPUs are two
-// cores, ≤ 1× when they share one, see WASM.md), and copies in and out stay on the main thread.
-// TSGRAD_WASM_THREADS=2 turns it on; it is then used for calls above THREAD_MIN_FLOPS only.
+// The gain is bimodal on cloud hosts (1.8–2× when the two vCPUs are two cores, ≤ 1× when they
+// share one, see WASM.md), and copies in and out stay on the main thread, so TSGRAD_THREADS=auto
+// measures it once per machine (loader.ts, calibrate.ts); 1|2 force it. It is then used for calls
+// above THREAD_MIN_FLOPS only.
 //
 // Protocol, over one Int32Array on a SharedArrayBuffer: the main thread writes the worker's calls
 // into wasm memory, stores their place and a new job number in `control`, and notifies; the
