@@ -170,9 +170,10 @@ export function scatterAddRows(g: Tensor, shape: Shape, dim: number, index: Int3
 
 /**
  * Batched matmul of a [..., m, k] (or [..., k, m] when transA) and b [..., k, n] (or [..., n, k]
- * when transB), batch dims broadcast. Both operands have ≥ 2 dims; shapes are checked by the op.
+ * when transB), batch dims broadcast, plus an optional bias [n] on every row (float results only).
+ * Both operands have ≥ 2 dims; shapes are checked by the op.
  */
-export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+export function matmul(a: Tensor, b: Tensor, transA = false, transB = false, bias: Tensor | null = null): Tensor {
   let dtype = promoteTypes(a.dtype, b.dtype);
   const integer = dtype === 'int32' || dtype === 'bool';
   if (integer) dtype = 'float64'; // integer matmul runs in float64 (exact below 2^53) and is cast back
@@ -187,6 +188,7 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Te
   const out = arrayFor(dtype, batch * m * n) as FloatArray;
   kernelFor('matmul', dtype, 2 * batch * m * n * k)({
     a: cast(a, dtype).data as FloatArray, b: cast(b, dtype).data as FloatArray, out, batch, m, n, k, transA, transB, aOffsets, bOffsets,
+    bias: bias && (cast(bias, dtype).data as FloatArray),
   });
   const shape = [...batchShape, m, n];
   if (integer) return new Tensor(Int32Array.from(out), shape, 'int32');

@@ -88,6 +88,25 @@ describe('wasm kernels', function () {
       }
     });
 
+    it('adds a bias to every row of every product, on both builds, as js does (and with k = 0)', () => {
+      for (const flavour of ['relaxed', 'plain'] as SimdFlavour[]) {
+        const w = flavour === wasmModule()?.flavour ? wasmModule() : loadWasm(flavour);
+        if (w === null) continue;
+        fc.assert(fc.property(caseArb(13, 21, 19), fc.boolean(), (c, emptyK) => {
+          const kase = emptyK ? { ...c, k: 0 } : c;
+          const bias = randomArray(kase.n, kase.seed + 7);
+          const expected = new Float32Array(kase.batch * kase.m * kase.n), actual = new Float32Array(expected.length).fill(NaN);
+          jsKernels.matmul({ ...makeArgs(kase, expected), bias });
+          matmulOn(w, { ...makeArgs(kase, actual), bias });
+          for (let i = 0; i < expected.length; i++) expect(actual[i]).to.be.closeTo(expected[i], 1e-6 * (kase.k + 4));
+          // and the bias really is in there: js with bias minus js without equals the bias
+          const plain = new Float32Array(expected.length);
+          jsKernels.matmul(makeArgs(kase, plain));
+          for (let i = 0; i < expected.length; i++) expect(expected[i] - plain[i]).to.be.closeTo(bias[i % kase.n], 1e-5);
+        }), { numRuns: 60, seed: 12 });
+      }
+    });
+
     it('writes zeros when k = 0 and nothing when m·n = 0', () => {
       const out = new Float32Array(6).fill(5);
       const empty = new Float32Array(0);

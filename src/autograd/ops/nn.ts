@@ -1,7 +1,7 @@
 // Layer ops: linear (fused over the matmul kernel: y = x·Wᵀ + b, dX = g·W, dW = gᵀ·x, db = Σ_rows g),
 // dropout (a product with a constant mask) and embedding (row gathers), both composed.
 import { Tensor } from '../../tensor/tensor.js';
-import { arrayFor } from '../../tensor/dtype.js';
+import { arrayFor, promoteTypes } from '../../tensor/dtype.js';
 import * as raw from '../../tensor/raw.js';
 import { kernelFor } from '../../tensor/kernels/index.js';
 import { random } from '../../tensor/random.js';
@@ -27,8 +27,10 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   const rows = sizeOf(x.shape.slice(0, -1));
   const outShape = [...x.shape.slice(0, -1), outF];
   const x2d = raw.view(x, [rows, inF]);
-  let y = raw.matmul(x2d, w, false, true); // [rows, out], Wᵀ never materialised
-  if (b) {
+  // y = x·Wᵀ + b in one kernel call: Wᵀ never materialised, the bias added as C is written
+  const fused = b && b.size === outF && raw.binaryDType('add', promoteTypes(x.dtype, w.dtype), b.dtype) === promoteTypes(x.dtype, w.dtype);
+  let y = raw.matmul(x2d, w, false, true, fused ? raw.view(b, [outF]) : null); // [rows, out]
+  if (b && !fused) {
     y = raw.cast(y, raw.binaryDType('add', y.dtype, b.dtype));
     kernelFor('binary', y.dtype, y.size)('add', y.data, y.shape, raw.cast(b, y.dtype).data, b.shape, y.data, y.shape); // y += b, in place
   }

@@ -18,7 +18,7 @@ export type ReduceKind = 'sum' | 'max' | 'min' | 'prod';
  * A batch of matrix products: out[b] = op(A_b) · op(B_b), where op(X) is X or Xᵀ.
  * Per batch entry b, A_b starts at a[aOffsets[b]] and is stored row-major as [m, k] (or [k, m]
  * when transA), B_b starts at b[bOffsets[b]] as [k, n] (or [n, k] when transB). out is
- * contiguous [batch, m, n] and is overwritten (not accumulated into).
+ * contiguous [batch, m, n] and is overwritten (not accumulated into), with `bias` added to each row.
  */
 export interface MatmulArgs {
   a: FloatArray;
@@ -32,6 +32,8 @@ export interface MatmulArgs {
   transB: boolean;
   aOffsets: Int32Array; // length batch
   bOffsets: Int32Array; // length batch
+  /** [n], added to every row of every output matrix (linear's bias, fused so C is written once). */
+  bias?: FloatArray | null;
 }
 
 /** Where a sliding window sits: output (oh, ow) reads input (oh·strideH − padH + ki·dilationH, …). */

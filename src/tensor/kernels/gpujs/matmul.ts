@@ -1,5 +1,6 @@
 // gpu.js matmul: one thread per output element, out[i][j] = Σ_p op(A)[i][p] · op(B)[p][j].
 import type { MatmulArgs } from '../types.js';
+import { addRowBias } from '../js/matmul.js';
 import { cachedKernels, matrix, ran, type GpuKernel } from './runtime.js';
 
 // Kernel sources are strings, not TypeScript functions: gpu.js parses the source text, and a
@@ -35,10 +36,11 @@ function matmulKernel(m: number, n: number, k: number, transA: boolean, transB: 
  * the copy of A_b and B_b into the kernel's memory, which one 3-D kernel would make as well.
  */
 export function matmulGpujs(args: MatmulArgs): void {
-  const { a, b, out, batch, m, n, k, transA, transB, aOffsets, bOffsets } = args;
+  const { a, b, out, batch, m, n, k, transA, transB, aOffsets, bOffsets, bias } = args;
   if (m === 0 || n === 0 || batch === 0) return;
   if (k === 0) {
     out.fill(0, 0, batch * m * n); // an empty sum; gpu.js cannot build a zero-length input
+    if (bias) addRowBias(out, batch * m, n, bias);
     return;
   }
   const kernel = matmulKernel(m, n, k, transA, transB);
@@ -53,6 +55,7 @@ export function matmulGpujs(args: MatmulArgs): void {
     ) as ArrayLike<number>[];
     copyRows(rows, out, bi * m * n, n);
   }
+  if (bias) addRowBias(out, batch * m, n, bias);
   ran(kernel);
 }
 

@@ -8,7 +8,7 @@ import type { FloatArray, MatmulArgs } from '../types.js';
  * contiguous; a transposed A is read with a stride, which costs nothing in the k loop.
  */
 export function matmul(args: MatmulArgs): void {
-  const { a, b, out, batch, m, n, k, transA, transB, aOffsets, bOffsets } = args;
+  const { a, b, out, batch, m, n, k, transA, transB, aOffsets, bOffsets, bias } = args;
   const packed: FloatArray | null = transB ? new (b.constructor as { new (n: number): FloatArray })(k * n) : null;
   for (let bi = 0; bi < batch; bi++) {
     const aOff = aOffsets[bi];
@@ -24,7 +24,8 @@ export function matmul(args: MatmulArgs): void {
     const sARow = transA ? 1 : k;
     const sACol = transA ? m : 1;
     const cOff = bi * m * n;
-    out.fill(0, cOff, cOff + m * n);
+    if (bias) for (let i = 0; i < m; i++) out.set(bias, cOff + i * n); // C starts as the bias rows, then accumulates
+    else out.fill(0, cOff, cOff + m * n);
     let i = 0;
     for (; i + 3 < m; i += 4) {
       const c0 = cOff + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
@@ -51,4 +52,9 @@ export function matmul(args: MatmulArgs): void {
       }
     }
   }
+}
+
+/** out[r, :] += bias for `rows` rows of n (the families that cannot fuse it into their product). */
+export function addRowBias(out: FloatArray, rows: number, n: number, bias: FloatArray): void {
+  for (let r = 0; r < rows; r++) for (let j = 0, o = r * n; j < n; j++) out[o + j] += bias[j];
 }

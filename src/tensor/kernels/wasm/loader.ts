@@ -26,6 +26,7 @@ export interface WasmExports {
   softmaxRows(x: number, out: number, rows: number, cols: number): void;
   softmaxBackwardRows(y: number, dy: number, dx: number, rows: number, cols: number): void;
   expArray(x: number, out: number, len: number): void;
+  addRowBias(c: number, bias: number, rows: number, cols: number): void;
   heapBase(): number;
 }
 

@@ -3,7 +3,7 @@
 // thread (TSGRAD_THREADS, large calls only) the batch entries, or the rows of a single
 // product, are split in two.
 import type { MatmulArgs } from '../types.js';
-import { matmul as matmulJs } from '../js/matmul.js';
+import { addRowBias, matmul as matmulJs } from '../js/matmul.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { CALL_WORDS, THREAD_MIN_FLOPS, run, runShared, type KernelCall } from './threads.js';
 
@@ -32,14 +32,15 @@ export function matmulWasm(args: MatmulArgs): void {
 
 /** matmulWasm on a given module (the tests run both builds through this). */
 export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
-  const { a, b, out, batch, m, n, k, transA, transB, aOffsets, bOffsets } = args;
-  if (w === null || !(a instanceof Float32Array) || !(b instanceof Float32Array) || !(out instanceof Float32Array)) {
+  const { a, b, out, batch, m, n, k, transA, transB, aOffsets, bOffsets, bias } = args;
+  if (w === null || !(a instanceof Float32Array) || !(b instanceof Float32Array) || !(out instanceof Float32Array) || (bias && !(bias instanceof Float32Array))) {
     matmulJs(args); // float64 (or no module): the reference kernel
     return;
   }
   if (batch === 0 || m === 0 || n === 0) return;
   if (k === 0) {
     out.fill(0, 0, batch * m * n);
+    if (bias) addRowBias(out, batch * m, n, bias);
     return;
   }
   const threaded = w.shared && threadsRequested() && 2 * batch * m * n * k >= THREAD_MIN_FLOPS;
@@ -49,7 +50,7 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
   const scratchFloats = [e.packAFloats(), e.packBFloats(), e.edgeFloats()];
   const { offsets, end } = layout(
     w.heapBase, aHi - aLo, bHi - bLo, batch * m * n, ...scratchFloats,
-    ...(threaded ? [...scratchFloats, batch * CALL_WORDS] : []),
+    ...(threaded ? [...scratchFloats, batch * CALL_WORDS] : []), bias ? n : 0,
   );
   const mem = memoryF32(w, end);
   if (mem === null) {
@@ -81,6 +82,11 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
     }
   }
   if (threaded) runShared(w, mine, theirs, offsets[9]);
+  if (bias) {
+    const biasPtr = offsets[offsets.length - 1];
+    mem.set(bias.subarray(0, n), biasPtr >> 2);
+    e.addRowBias(cPtr, biasPtr, batch * m, n); // in wasm memory, before the one copy out
+  }
   out.set(mem.subarray(cPtr >> 2, (cPtr >> 2) + batch * m * n));
 }
 
