@@ -1,10 +1,12 @@
 // Shared pieces of `npm run bench`: the workload interface, timing (warm-up, then the median of
-// repetitions), the JSON line format of WORKLOADS.md, and the kernel families to run.
+// repetitions), the JSON line format (bench/README.md), and the kernel families to run.
 import { gpujsKernels, jsKernels, wasmKernels, type KernelFamily as AnyFamily, type Kernels } from '../src/tensor/kernels/index.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+
 /** The families the bench compares: each implements matmul and softmax. */
 type KernelFamily = AnyFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'>;
 
-/** One result line, exactly as WORKLOADS.md specifies; extra fields (gpujs_target, peak_rss_mb) follow. */
+/** One result line, exactly as bench/README.md specifies; extra fields (gpujs_target, peak_rss_mb) follow. */
 export interface BenchLine {
   workload: string;
   case: string;
@@ -31,7 +33,7 @@ export interface BenchContext {
   progress(message: string): void;
 }
 
-/** A workload of WORKLOADS.md: add a file under bench/workloads/ and list it in bench/workloads/index.ts. */
+/** A workload of bench/README.md: add a file under bench/workloads/ and list it in bench/workloads/index.ts. */
 export interface Workload {
   id: string; // 'W1', 'W2', ...
   title: string;
@@ -118,4 +120,11 @@ export function randomArray(length: number, seed: number, lo = -1, hi = 1): Floa
     out[i] = lo + ((s >>> 0) / 2 ** 32) * (hi - lo);
   }
   return out;
+}
+
+/** A model workload's step, for timing and for --profile. */
+export interface StepSetup {
+  /** Returns the loss of one forward pass on the fixed batch. */
+  forward(): Tensor;
+  optimizer: { zeroGrad(): void; step(): void };
 }

@@ -5,7 +5,7 @@
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { profileKernels } from '../src/tensor/kernels/index.js';
 import { countAllocations } from '../src/tensor/dtype.js';
-import type { StepSetup } from './training.js';
+import type { StepSetup } from './harness.js';
 
 export interface ProfileRow { what: string; calls: number; msPerStep: number; share: number }
 

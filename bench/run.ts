@@ -1,4 +1,4 @@
-// `npm run bench [-- --only W1,W2] [-- --quick] [-- --profile W5]`: runs the workloads of WORKLOADS.md and prints
+// `npm run bench [-- --only W1,W2] [-- --quick] [-- --profile W5]`: runs the workloads of bench/README.md and prints
 // one JSON line per result on stdout; progress goes to stderr. `--backend js,wasm` limits the
 // kernel families. See bench/README.md.
 import { workloads } from './workloads/index.js';

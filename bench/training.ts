@@ -1,14 +1,11 @@
 // Shared by the model workloads (W3–W7): one timed training step = zero grads, forward, backward,
 // update, run through the same timing as the kernel workloads.
 import * as tg from '../src/index.js';
-import { line, timeIt, timeRuns, type BenchContext, type BenchLine, type Timing } from './harness.js';
+import { line, timeIt, timeRuns, type BenchContext, type BenchLine, type StepSetup, type Timing } from './harness.js';
+
+export type { StepSetup };
 import { formatProfile, profileSteps } from './profile.js';
 
-export interface StepSetup {
-  /** Returns the loss of one forward pass on the fixed batch. */
-  forward(): tg.Tensor;
-  optimizer: { zeroGrad(): void; step(): void };
-}
 
 export function trainingStep({ forward, optimizer }: StepSetup): () => void {
   return () => {

@@ -1,4 +1,4 @@
-// The workloads `npm run bench` knows, in the order it runs them (see WORKLOADS.md).
+// The workloads `npm run bench` knows, in the order it runs them (see bench/README.md).
 // To add one: write bench/workloads/wN.ts exporting a Workload, and list it here.
 import type { Workload } from '../harness.js';
 import { w1 } from './w1.js';
