@@ -5,13 +5,24 @@ import type { KernelFamily, Kernels } from '../types.js';
 import { wasmModule } from './loader.js';
 import { matmulWasm } from './matmul.js';
 import { softmaxWasm, softmaxBackwardWasm } from './softmax.js';
+import { layerNormWasm, layerNormBackwardWasm } from './norm.js';
+import { crossEntropyWasm, crossEntropyBackwardWasm } from './losses.js';
+import { adamUpdateWasm, sgdMomentumUpdateWasm, sgdUpdateWasm } from './optim.js';
 
-export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'> = {
+export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'
+  | 'layerNorm' | 'layerNormBackward' | 'crossEntropy' | 'crossEntropyBackward' | 'sgdUpdate' | 'sgdMomentumUpdate' | 'adamUpdate'> = {
   name: 'wasm',
   available: () => wasmModule() !== null,
   matmul: matmulWasm,
   softmax: softmaxWasm,
   softmaxBackward: softmaxBackwardWasm,
+  layerNorm: layerNormWasm,
+  layerNormBackward: layerNormBackwardWasm,
+  crossEntropy: crossEntropyWasm,
+  crossEntropyBackward: crossEntropyBackwardWasm,
+  sgdUpdate: sgdUpdateWasm,
+  sgdMomentumUpdate: sgdMomentumUpdateWasm,
+  adamUpdate: adamUpdateWasm,
 };
 
 /** Which build runs ('relaxed' = fused multiply-add, 'plain' = SIMD mul + add), or null if none. */
