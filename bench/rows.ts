@@ -1,9 +1,10 @@
-// `npx tsx bench/rows.ts`: js against wasm per call for the row and update kernels (LayerNorm,
-// cross-entropy, the optimizer steps, the embedding scatter-add), copies into wasm memory included,
-// at the sizes the bench workloads hit. Sets `thresholds` in src/tensor/kernels/index.ts; prints
-// one line per case on stderr (µs per call, median of 7 rounds) and the crossovers as JSON on stdout.
+// `npx tsx bench/rows.ts [kernel]`: js against wasm per call for the row and update kernels
+// (LayerNorm, cross-entropy, the optimizer steps), copies into wasm memory included, at the sizes
+// the bench workloads hit, and what a wasm embedding gradient (scatter-add) would spend on copies
+// alone. Sets `thresholds` in src/tensor/kernels/index.ts; prints one line per case on stderr
+// (µs per call, median of 7 rounds) and the crossovers as JSON on stdout.
 import { jsKernels, type Kernels } from '../src/tensor/kernels/index.js';
-import { wasmModule } from '../src/tensor/kernels/wasm/loader.js';
+import { memoryF32, wasmModule } from '../src/tensor/kernels/wasm/loader.js';
 import { layerNormWasm, layerNormBackwardWasm } from '../src/tensor/kernels/wasm/norm.js';
 import { crossEntropyWasm, crossEntropyBackwardWasm } from '../src/tensor/kernels/wasm/losses.js';
 import { adamUpdateWasm, sgdMomentumUpdateWasm, sgdUpdateWasm } from '../src/tensor/kernels/wasm/optim.js';
@@ -77,5 +78,26 @@ const sgdMomentumUpdate = sweep('sgdMomentumUpdate', optSizes, (k, i) => {
   const { theta, grad, m } = optData[i];
   return perCall(() => k.sgdMomentumUpdate(theta, grad, m, false, 1e-9, 0.9, 0, false, 0));
 });
+
+// The embedding's gradient (scatterAddRows of a [rows, C] gradient into a [V, C] table) has no wasm
+// kernel: the table lives in JS, so a wasm version would copy the gradient in and every touched row
+// of the table in and back out. Those copies alone, against the whole js kernel:
+if (!only || only === 'scatterAddRows') {
+  log('scatterAddRows        js µs    its copies alone µs');
+  const w = wasmModule()!;
+  for (const [count, C, V] of [[768, 128, 65], [2048, 128, 30522], [512, 768, 50257], [2048, 768, 50257]]) {
+    const src = randomArray(count * C, 1), table = new Float32Array(V * C);
+    const index = Int32Array.from({ length: count }, (_, i) => (i * 7919) % V);
+    const js = perCall(() => jsKernels.scatterAddRows(src, 1, V, C, index, table, -1));
+    const mem = memoryF32(w, w.heapBase + 2 * count * C * 4)!;
+    const at = w.heapBase >> 2, rowsAt = at + count * C;
+    const copies = perCall(() => {
+      mem.set(src, at);
+      for (let r = 0; r < count; r++) mem.set(table.subarray(index[r] * C, (index[r] + 1) * C), rowsAt + r * C);
+      for (let r = 0; r < count; r++) table.set(mem.subarray(rowsAt + r * C, rowsAt + (r + 1) * C), index[r] * C);
+    });
+    log(`  ${`${count}x${C} into ${V}`.padEnd(20)}${(js * 1e3).toFixed(1).padStart(8)} ${(copies * 1e3).toFixed(1).padStart(12)}`);
+  }
+}
 
 process.stdout.write(JSON.stringify({ layerNorm, layerNormBackward, crossEntropy, crossEntropyBackward, adamUpdate, sgdUpdate, sgdMomentumUpdate }) + '\n');
