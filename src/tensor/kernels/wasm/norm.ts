@@ -2,6 +2,8 @@
 // memory in chunks of at most CHUNK_FLOATS per array, as the softmax does; mean and rstd travel
 // as float64. The backward sums dw and db per chunk in float32 lanes and adds each chunk's sums
 // into the caller's float64 accumulators, so float32 error grows with one chunk's rows, not all.
+// All on this thread (TSGRAD_WASM_THREADS does not split them): the worker's call table carries
+// 32-bit integers, and eps (like cross-entropy's Σw) is a float.
 import type { FloatArray } from '../types.js';
 import { layerNorm as layerNormJs, layerNormBackward as layerNormBackwardJs } from '../js/norm.js';
 import { layout, memoryF32, memoryF64, wasmModule, type WasmModule } from './loader.js';
