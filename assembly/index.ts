@@ -5,6 +5,8 @@ export { gemm, packAFloats, packBFloats, edgeFloats } from './matmul';
 export { gemvRows, gemvCols } from './gemv';
 export { softmaxRows, softmaxBackwardRows, expArray } from './softmax';
 export { addRowBias } from './bias';
+export { layerNormRows, layerNormBackwardRows, crossEntropyRows, crossEntropyBackwardRows } from './rows';
+export { sgdStep, sgdMomentumStep, adamStep } from './optim';
 
 /** First free byte after the module's static data: JS places its buffers from here on. */
 export function heapBase(): usize {

@@ -18,11 +18,23 @@ const families: Record<BackendName, KernelFamily> = { js: jsKernels, wasm: wasmK
  * fixed cost of a call into wasm (~0.3–0.5 µs: copies in and out, the call) outweighs its faster
  * loop, so `auto` stays on `js`. Measured on the 2-vCPU dev host: matmul js/wasm cross near
  * 1000–3500 flops (squares of 8 to 12; a 1×32·32×32 vector product already wins), softmax near
- * 16–64 elements (js pays ~14 ns per Math.exp).
+ * 16–64 elements (js pays ~14 ns per Math.exp). `npx tsx bench/rows.ts`: LayerNorm (forward and
+ * backward) and cross-entropy win from ~64 elements, the optimizer steps from ~256 (SGD is a
+ * tie at 256 and 5–8× faster from 4096 on).
  */
 export const thresholds = {
   wasmMatmulFlops: 2048,
   wasmSoftmaxElements: 64,
+  wasmLayerNormElements: 64,
+  wasmCrossEntropyElements: 64,
+  wasmOptimizerElements: 256,
+};
+
+/** Which `thresholds` entry gates each wasm kernel (the softmax's when none is listed). */
+const wasmThresholdOf: Partial<Record<KernelName, keyof typeof thresholds>> = {
+  layerNorm: 'wasmLayerNormElements', layerNormBackward: 'wasmLayerNormElements',
+  crossEntropy: 'wasmCrossEntropyElements', crossEntropyBackward: 'wasmCrossEntropyElements',
+  sgdUpdate: 'wasmOptimizerElements', sgdMomentumUpdate: 'wasmOptimizerElements', adamUpdate: 'wasmOptimizerElements',
 };
 
 function parseChoice(value: string | undefined, source: string): BackendChoice {
@@ -99,7 +111,7 @@ function autoFamily(name: KernelName, work: number): KernelFamily {
     if (wasmKernels.available() && work >= thresholds.wasmMatmulFlops) return wasmKernels;
     return jsKernels;
   }
-  if (name in wasmKernels && wasmKernels.available() && work >= thresholds.wasmSoftmaxElements) return wasmKernels;
+  if (name in wasmKernels && wasmKernels.available() && work >= thresholds[wasmThresholdOf[name] ?? 'wasmSoftmaxElements']) return wasmKernels;
   return jsKernels;
 }
 

@@ -6,13 +6,24 @@ import { setThreadCalibrator, threadDecision, wasmModule, type ThreadDecision } 
 import { calibrateThreads } from './calibrate.js';
 import { matmulWasm } from './matmul.js';
 import { softmaxWasm, softmaxBackwardWasm } from './softmax.js';
+import { layerNormWasm, layerNormBackwardWasm } from './norm.js';
+import { crossEntropyWasm, crossEntropyBackwardWasm } from './losses.js';
+import { adamUpdateWasm, sgdMomentumUpdateWasm, sgdUpdateWasm } from './optim.js';
 
-export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'> = {
+export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'
+  | 'layerNorm' | 'layerNormBackward' | 'crossEntropy' | 'crossEntropyBackward' | 'sgdUpdate' | 'sgdMomentumUpdate' | 'adamUpdate'> = {
   name: 'wasm',
   available: () => wasmModule() !== null,
   matmul: matmulWasm,
   softmax: softmaxWasm,
   softmaxBackward: softmaxBackwardWasm,
+  layerNorm: layerNormWasm,
+  layerNormBackward: layerNormBackwardWasm,
+  crossEntropy: crossEntropyWasm,
+  crossEntropyBackward: crossEntropyBackwardWasm,
+  sgdUpdate: sgdUpdateWasm,
+  sgdMomentumUpdate: sgdMomentumUpdateWasm,
+  adamUpdate: adamUpdateWasm,
 };
 
 setThreadCalibrator(calibrateThreads);

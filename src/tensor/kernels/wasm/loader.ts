@@ -27,6 +27,13 @@ export interface WasmExports {
   softmaxBackwardRows(y: number, dy: number, dx: number, rows: number, cols: number): void;
   expArray(x: number, out: number, len: number): void;
   addRowBias(c: number, bias: number, rows: number, cols: number): void;
+  layerNormRows(x: number, y: number, w: number, b: number, mean: number, rstd: number, rows: number, D: number, eps: number): void;
+  layerNormBackwardRows(x: number, g: number, w: number, mean: number, rstd: number, dx: number, dw: number, db: number, rows: number, D: number, wantDx: number): void;
+  crossEntropyRows(z: number, w: number, lse: number, smooth: number, scratch: number, rows: number, C: number, wantSmooth: number, weightSum: number): void;
+  crossEntropyBackwardRows(z: number, dz: number, w: number, coef: number, rows: number, C: number): void;
+  sgdStep(theta: number, grad: number, n: number, lr: number, weightDecay: number): void;
+  sgdMomentumStep(theta: number, grad: number, buf: number, n: number, first: number, lr: number, momentum: number, oneMinusDampening: number, nesterov: number, weightDecay: number): void;
+  adamStep(theta: number, grad: number, m: number, v: number, n: number, stepSize: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invBc2Sqrt: number, l2: number, decay: number): void;
   heapBase(): number;
 }
 
@@ -261,6 +268,18 @@ export function memoryF32(w: WasmModule, bytes: number): Float32Array | null {
   if (view === undefined || view.buffer.byteLength !== w.memory.buffer.byteLength) {
     view = new Float32Array(w.memory.buffer);
     views.set(w, view);
+  }
+  return view;
+}
+
+const views64 = new WeakMap<WasmModule, Float64Array>();
+
+/** The module's memory seen as float64 (per-row statistics); call after memoryF32, which grows it. */
+export function memoryF64(w: WasmModule): Float64Array {
+  let view = views64.get(w);
+  if (view === undefined || view.buffer.byteLength !== w.memory.buffer.byteLength) {
+    view = new Float64Array(w.memory.buffer);
+    views64.set(w, view);
   }
   return view;
 }
