@@ -4,6 +4,7 @@
 export { gemm, packAFloats, packBFloats, edgeFloats } from './matmul';
 export { gemvRows, gemvCols } from './gemv';
 export { softmaxRows, softmaxBackwardRows, expArray } from './softmax';
+export { unaryMap, unaryGradMap, binarySame, binaryScalar, binaryRows, binaryCols, reduceSum } from './maps';
 
 /** First free byte after the module's static data: JS places its buffers from here on. */
 export function heapBase(): usize {

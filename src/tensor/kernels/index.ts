@@ -22,6 +22,20 @@ const families: Record<BackendName, KernelFamily> = { js: jsKernels, wasm: wasmK
 export const thresholds = {
   wasmMatmulFlops: 2048,
   wasmSoftmaxElements: 64,
+  /** Elementwise maps and their derivatives (`npx tsx bench/maps.ts`): gelu, exp, tanh win from 64; relu, neg, abs near 256. */
+  wasmUnaryElements: 256,
+  /** add/sub/mul/div in the patterns wasm covers: same shape and scalar cross near 1024, rows near 256. */
+  wasmBinaryElements: 1024,
+  /** Sums along a dim: inner = 1 crosses near 256, outer = 1 near 1024. */
+  wasmReduceElements: 1024,
+};
+
+/** The threshold (elements) of each kernel that has its own; the others use wasmSoftmaxElements. */
+const wasmMinWork: Partial<Record<KernelName, keyof typeof thresholds>> = {
+  unary: 'wasmUnaryElements',
+  unaryGrad: 'wasmUnaryElements',
+  binary: 'wasmBinaryElements',
+  reduce: 'wasmReduceElements',
 };
 
 function parseChoice(value: string | undefined, source: string): BackendChoice {
@@ -72,7 +86,7 @@ function autoFamily(name: KernelName, work: number): KernelFamily {
     if (wasmKernels.available() && work >= thresholds.wasmMatmulFlops) return wasmKernels;
     return jsKernels;
   }
-  if (name in wasmKernels && wasmKernels.available() && work >= thresholds.wasmSoftmaxElements) return wasmKernels;
+  if (name in wasmKernels && wasmKernels.available() && work >= thresholds[wasmMinWork[name] ?? 'wasmSoftmaxElements']) return wasmKernels;
   return jsKernels;
 }
 

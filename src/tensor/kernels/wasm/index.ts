@@ -5,13 +5,19 @@ import type { KernelFamily, Kernels } from '../types.js';
 import { wasmModule } from './loader.js';
 import { matmulWasm } from './matmul.js';
 import { softmaxWasm, softmaxBackwardWasm } from './softmax.js';
+import { binaryWasm, reduceWasm, unaryGradWasm, unaryWasm } from './maps.js';
 
-export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'> = {
+export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'>
+  & Pick<Kernels, 'unary' | 'unaryGrad' | 'binary' | 'reduce'> = {
   name: 'wasm',
   available: () => wasmModule() !== null,
   matmul: matmulWasm,
   softmax: softmaxWasm,
   softmaxBackward: softmaxBackwardWasm,
+  unary: unaryWasm,
+  unaryGrad: unaryGradWasm,
+  binary: binaryWasm,
+  reduce: reduceWasm,
 };
 
 /** Which build runs ('relaxed' = fused multiply-add, 'plain' = SIMD mul + add), or null if none. */

@@ -25,6 +25,13 @@ export interface WasmExports {
   softmaxRows(x: number, out: number, rows: number, cols: number): void;
   softmaxBackwardRows(y: number, dy: number, dx: number, rows: number, cols: number): void;
   expArray(x: number, out: number, len: number): void;
+  unaryMap(op: number, x: number, out: number, n: number): void;
+  unaryGradMap(op: number, x: number, g: number, dx: number, n: number): void;
+  binarySame(op: number, a: number, b: number, out: number, n: number): void;
+  binaryScalar(op: number, a: number, s: number, swap: number, out: number, n: number): void;
+  binaryRows(op: number, a: number, b: number, out: number, rows: number, cols: number): void;
+  binaryCols(op: number, a: number, b: number, out: number, rows: number, cols: number): void;
+  reduceSum(x: number, acc: number, outer: number, len: number, inner: number, accumulate: number): void;
   heapBase(): number;
 }
 
