@@ -207,6 +207,32 @@ describe('wasm elementwise maps, binary ops and sums', function () {
     }
   });
 
+  it('sums a run of consecutive dims in one float32 pass (the bias gradient [B, T, C] → [C]), as js does dim by dim', () => {
+    const calls: string[] = [];
+    const original = wasmKernels.reduce;
+    wasmKernels.reduce = (kind, x, outer, len, inner, out) => {
+      calls.push(`${x.constructor.name} ${outer}×${len}×${inner}`);
+      original(kind, x, outer, len, inner, out);
+    };
+    try {
+      tg.manualSeed(3);
+      const x = tg.randn([7, 9, 33]);
+      tg.setBackend('js');
+      const reference = x.sum([0, 1]).toArray() as number[];
+      const skipMiddle = x.sum([0, 2]).toArray() as number[];
+      tg.setBackend('wasm');
+      const actual = x.sum([0, 1]).toArray() as number[];
+      expect(calls).to.deep.equal(['Float32Array 1×63×33']);
+      actual.forEach((v, i) => expect(v).to.be.closeTo(reference[i], 1e-5));
+      const split = x.sum([0, 2]).toArray() as number[]; // not consecutive: two passes, the second over float64 partial sums (js)
+      split.forEach((v, i) => expect(v).to.be.closeTo(skipMiddle[i], 1e-5));
+      expect(calls.slice(1)).to.deep.equal(['Float32Array 1×7×297']);
+    } finally {
+      wasmKernels.reduce = original;
+      tg.setBackend('auto');
+    }
+  });
+
   it('trains a tiny GPT (both GELU forms) on wasm to the losses of js, through the wasm maps', function () {
     this.timeout(120_000);
     const calls = { unary: 0, unaryGrad: 0, binary: 0, reduce: 0 };
