@@ -137,7 +137,10 @@ describe('wasm elementwise maps, binary ops and sums', function () {
           checkBinary(w, op, out, [cols], out, seed); // row broadcast: the bias add
           checkBinary(w, op, out, [1, cols], out, seed);
           checkBinary(w, op, out, [rows, 1], out, seed); // column broadcast
-          checkBinary(w, op, [batch, rows, cols], [rows, 1], [batch, rows, cols], seed); // not covered: js inside the wrapper
+          checkBinary(w, op, [batch, rows, cols], [rows, cols], [batch, rows, cols], seed); // a trailing block: positions under [B, T, C]
+          checkBinary(w, op, [batch, rows, cols], [1, 1, cols], [batch, rows, cols], seed);
+          checkBinary(w, op, [batch, rows, cols], [rows, 1], [batch, rows, cols], seed); // a column repeated: the conv bias
+          checkBinary(w, op, [batch, rows, cols], [batch, 1, cols], [batch, rows, cols], seed); // a middle dim broadcast: js inside the wrapper
           checkBinary(w, op, [rows, 1], out, out, seed); // a broadcast: js
           checkBinary(w, op, [batch, 1, cols], [rows, 1], [batch, rows, cols], seed); // both broadcast: js
         }), { numRuns: 120, seed: 23 });
@@ -173,6 +176,8 @@ describe('wasm elementwise maps, binary ops and sums', function () {
         checkBinary(w, 'mul', [rows, cols], [], [rows, cols], 8);
         checkBinary(w, 'add', [rows, cols], [cols], [rows, cols], 8);
         checkBinary(w, 'div', [rows, cols], [rows, 1], [rows, cols], 8);
+        checkBinary(w, 'sub', [3, rows, cols], [rows, 1], [3, rows, cols], 8); // a column repeated over chunks of 261 rows
+        checkBinary(w, 'add', [2, 700, 1000], [700, 1000], [2, 700, 1000], 8); // a block of 700k floats: js
         checkReduce(w, a, 1, rows, cols, true); // one block of 524k floats: its rows in chunks, one accumulator
         checkReduce(w, a, rows, cols, 1, false); // 523 outer blocks at a time
         checkReduce(w, x, 1, 1, n, true); // inner above a chunk: js

@@ -69,20 +69,28 @@ export function unaryGradOn(w: WasmModule | null, op: UnaryGradOp, x: TypedArray
   }
 }
 
-/** Which of the module's patterns a broadcast is, with a viewed as [rows, cols]; null for the others. */
+/**
+ * Which of the module's patterns a broadcast is; null for the others. With a of out's size: a
+ * scalar b; b a block of out's last dims (a bias [C], positions [T, C] under [B, T, C]) — a row
+ * under each row of a viewed as [n / |b|, |b|]; b [.., R, 1] beside out [.., R, C] — a column,
+ * repeated over the leading dims (a channel bias [O, 1] over [N, O, L]).
+ */
 type Pattern = { kind: 'same' } | { kind: 'scalarB' } | { kind: 'scalarA' } | { kind: 'rows'; rows: number; cols: number } | { kind: 'cols'; rows: number; cols: number };
 
 function patternOf(aLength: number, bShape: readonly number[], bLength: number, outShape: readonly number[], n: number): Pattern | null {
   if (aLength === n && bLength === n) return { kind: 'same' };
   if (aLength === n && bLength === 1) return { kind: 'scalarB' };
   if (aLength === 1 && bLength === n) return { kind: 'scalarA' };
-  if (aLength !== n || outShape.length === 0) return null;
-  const cols = outShape[outShape.length - 1];
-  const bLast = bShape.length === 0 ? 1 : bShape[bShape.length - 1];
-  // b's dims are each 1 or out's (it broadcasts): [.., cols] with cols elements in all is [1, …, cols];
-  // a last dim of 1 with n / cols elements matches out in every other dim.
-  if (bLength === cols && bLast === cols) return { kind: 'rows', rows: n / cols, cols };
-  if (bLast === 1 && bLength * cols === n) return { kind: 'cols', rows: bLength, cols };
+  if (aLength !== n) return null;
+  let lead = 0;
+  while (lead < bShape.length && bShape[lead] === 1) lead++;
+  const bt = bShape.slice(lead);
+  const k = bt.length;
+  if (k === 0 || k > outShape.length) return null;
+  const tail = outShape.slice(outShape.length - k);
+  if (bt.every((d, i) => d === tail[i])) return { kind: 'rows', rows: n / bLength, cols: bLength };
+  const cols = tail[k - 1];
+  if (bt[k - 1] === 1 && bt.every((d, i) => i === k - 1 || d === tail[i])) return { kind: 'cols', rows: n / cols, cols };
   return null;
 }
 
@@ -132,7 +140,10 @@ export function binaryOn(
     mem.set(a.subarray(from, from + nr * cols), aBuf >> 2);
     if (pattern.kind === 'rows') e.binaryRows(code, aBuf, bBuf, aBuf, nr, cols);
     else {
-      mem.set(b.subarray(r0, r0 + nr), bBuf >> 2);
+      // row r of a takes b[r mod |b|]: b repeats over the leading dims
+      const bAt = bBuf >> 2;
+      if (b.length >= rows) mem.set(b.subarray(r0, r0 + nr), bAt);
+      else for (let i = 0; i < nr; i++) mem[bAt + i] = b[(r0 + i) % b.length];
       e.binaryCols(code, aBuf, bBuf, aBuf, nr, cols);
     }
     out.set(mem.subarray(aBuf >> 2, (aBuf >> 2) + nr * cols), from);
