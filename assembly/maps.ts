@@ -7,7 +7,7 @@
 import { expv } from './exp';
 
 // Unary op codes.
-const NEG = 0, ABS = 1, SQRT = 2, EXP = 3, TANH = 4, SIGMOID = 5, RELU = 6, GELU = 7, GELU_TANH = 8;
+const NEG = 0, ABS = 1, SQRT = 2, EXP = 3, TANH = 4, SIGMOID = 5, RELU = 6, GELU = 7, GELU_TANH = 8, LOG = 9;
 // Derivative op codes.
 const D_RELU = 0, D_GELU = 1, D_GELU_TANH = 2;
 // Binary op codes.
@@ -38,6 +38,38 @@ const GELU_TANH_CLAMP: f32 = 30;
   // x/2 is exact (x − ln 2 would round); pmin(a, b) = b < a ? b : a keeps a NaN a
   const y = expv(f32x4.pmin(v128.bitselect(f32x4.mul(x, splat(0.5)), x, high), splat(89)));
   return v128.bitselect(f32x4.mul(y, y), y, high);
+}
+
+const LN2_HI: f32 = 0.693359375; // 9 significant bits: e·LN2_HI is exact for |e| < 2^15
+const LN2_LO: f32 = -2.12194440e-4; // ln 2 − LN2_HI
+
+/**
+ * ln x = e·ln 2 + ln m with x = m·2^e, m ∈ [√½, √2), and ln m = 2s(1 + s²/3 + s⁴/5 + s⁶/7 + s⁸/9)
+ * with s = (m − 1)/(m + 1), |s| ≤ 0.172 (the atanh series, truncation < 3e-9 relative). m − 1 is
+ * exact there, so ln x keeps its relative accuracy near x = 1. Subnormal x are scaled by 2^23 first.
+ */
+// @ts-ignore: decorator
+@inline function logv(x: v128): v128 {
+  const tiny = f32x4.lt(x, splat(1.1754944e-38)); // below 2^-126 the exponent field is 0
+  const xs = v128.bitselect(f32x4.mul(x, splat(8388608)), x, tiny);
+  // m ∈ [1, 2) from the mantissa bits, then halved above √2 (e + 1)
+  let m = v128.or(v128.and(xs, i32x4.splat(0x007fffff)), i32x4.splat(0x3f800000));
+  const upper = f32x4.gt(m, splat(1.4142135));
+  m = v128.bitselect(f32x4.mul(m, splat(0.5)), m, upper);
+  let e = f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_u(xs, 23), i32x4.splat(127)));
+  e = f32x4.add(e, v128.and(upper, splat(1)));
+  e = f32x4.sub(e, v128.and(tiny, splat(23)));
+  const s = f32x4.div(f32x4.sub(m, splat(1)), f32x4.add(m, splat(1)));
+  const s2 = f32x4.mul(s, s);
+  let q = f32x4.add(f32x4.mul(s2, splat(1.0 / 9.0)), splat(1.0 / 7.0));
+  q = f32x4.add(f32x4.mul(s2, q), splat(1.0 / 5.0));
+  q = f32x4.add(f32x4.mul(s2, q), splat(1.0 / 3.0));
+  const lnm = f32x4.mul(f32x4.add(s, s), f32x4.add(f32x4.mul(s2, q), splat(1)));
+  let r = f32x4.add(f32x4.mul(e, splat(LN2_HI)), f32x4.add(lnm, f32x4.mul(e, splat(LN2_LO))));
+  // ln(±0) = −∞, ln ∞ = ∞, ln(x < 0) and ln NaN = NaN, as Math.log
+  r = v128.bitselect(splat(-Infinity), r, f32x4.eq(x, splat(0)));
+  r = v128.bitselect(x, r, f32x4.eq(x, splat(Infinity)));
+  return v128.bitselect(splat(NaN), r, v128.or(f32x4.ne(x, x), f32x4.lt(x, splat(0))));
 }
 
 /** σ(x) = 1/(1 + e^{−x}) for x ≥ 0, e^{x}/(1 + e^{x}) below: e = e^{−|x|} ∈ (0, 1] never overflows. */
@@ -106,6 +138,7 @@ const GELU_TANH_CLAMP: f32 = 30;
   if (op == SIGMOID) return sigmoidv(x);
   if (op == RELU) return f32x4.pmax(splat(0), x); // 0 < x ? x : 0, as js: NaN → 0
   if (op == GELU) return f32x4.mul(x, phiv(x, gaussv(x)));
+  if (op == LOG) return logv(x);
   return f32x4.mul(x, geluTanhGate(clampGeluTanh(x))); // GELU_TANH: ½x(1 + tanh u) = x·σ(2u)
 }
 
@@ -127,6 +160,7 @@ export function unaryMap(op: i32, x: usize, out: usize, n: i32): void {
   else if (op == RELU) unaryLoop(RELU, x, out, n);
   else if (op == GELU) unaryLoop(GELU, x, out, n);
   else if (op == GELU_TANH) unaryLoop(GELU_TANH, x, out, n);
+  else if (op == LOG) unaryLoop(LOG, x, out, n);
   else unreachable();
 }
 

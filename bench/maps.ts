@@ -33,8 +33,8 @@ type Case = (n: number) => { js: () => void; wasm: () => void };
 const SIZES = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576];
 const COLS = 64; // rows and columns patterns, the bias gradient: [n / 64, 64]
 
-const unaryCase = (op: Parameters<typeof unaryWasm>[0]): Case => (n) => {
-  const x = randomArray(n, 1, -4, 4), out = new Float32Array(n);
+const unaryCase = (op: Parameters<typeof unaryWasm>[0], lo = -4, hi = 4): Case => (n) => {
+  const x = randomArray(n, 1, lo, hi), out = new Float32Array(n);
   return { js: () => jsKernels.unary(op, x, out), wasm: () => unaryWasm(op, x, out) };
 };
 const gradCase = (op: Parameters<typeof unaryGradWasm>[0]): Case => (n) => {
@@ -61,7 +61,8 @@ const cases: Record<string, Case> = {
   'unary relu': unaryCase('relu'),
   'unary neg': unaryCase('neg'),
   'unary abs': unaryCase('abs'),
-  'unary sqrt': unaryCase('sqrt'),
+  'unary sqrt': unaryCase('sqrt', 0, 100),
+  'unary log': unaryCase('log', 1e-3, 100),
   'unaryGrad gelu': gradCase('gelu'),
   'unaryGrad geluTanh': gradCase('geluTanh'),
   'unaryGrad relu': gradCase('relu'),

@@ -17,7 +17,7 @@ const REL = 2e-6;
 /** … plus absolute 1.2e-38 (below 2^-126 the wasm exp flushes to 0), or 2e-7 for the GELUs: where Φ(x) is tiny the js value itself is 1 − erf(x) cancelled in float64. */
 const ABS = 1.2e-38;
 const ABS_GELU = 2e-7;
-const UNARY_OPS: UnaryOp[] = ['neg', 'abs', 'sqrt', 'exp', 'tanh', 'sigmoid', 'relu', 'gelu', 'geluTanh'];
+const UNARY_OPS: UnaryOp[] = ['neg', 'abs', 'sqrt', 'log', 'exp', 'tanh', 'sigmoid', 'relu', 'gelu', 'geluTanh'];
 const GRAD_OPS: UnaryGradOp[] = ['relu', 'gelu', 'geluTanh'];
 const SPECIALS = [0, -0, Infinity, -Infinity, NaN, 88.5, 89, -88.5, -100, 1e20, -1e20, 1e-30, -1e-30, 0.39, -0.41];
 
@@ -116,6 +116,9 @@ describe('wasm elementwise maps, binary ops and sums', function () {
       it('unary tanh, sigmoid, gelu and exp match js densely across their whole range', () => {
         const x = Float32Array.from({ length: 40001 }, (_, i) => -100 + i / 200);
         for (const op of ['exp', 'tanh', 'sigmoid', 'gelu', 'geluTanh'] as UnaryOp[]) checkUnary(w, op, x);
+        // log over every binade, subnormals included, and densely around 1
+        checkUnary(w, 'log', Float32Array.from({ length: 60001 }, (_, i) => 2 ** (-149 + (277 * i) / 60000)));
+        checkUnary(w, 'log', Float32Array.from({ length: 20001 }, (_, i) => 0.5 + i / 10000));
       });
 
       for (const op of GRAD_OPS) {
@@ -185,7 +188,7 @@ describe('wasm elementwise maps, binary ops and sums', function () {
 
       it('gives float64 arguments, other dtypes and ops it lacks to the js kernel (the same result)', () => {
         const x = Float64Array.from(randomArray(33, 9, -4, 4));
-        for (const op of ['gelu', 'exp', 'log', 'erf'] as UnaryOp[]) {
+        for (const op of ['gelu', 'exp', 'log', 'erf'] as UnaryOp[]) { // float64: js
           const expected = new Float64Array(33), actual = new Float64Array(33);
           jsKernels.unary(op, x, expected);
           unaryOn(w, op, x, actual);

@@ -1,7 +1,7 @@
 // Elementwise maps, binary ops and middle-dim sums on the wasm module (assembly/maps.ts). Inputs go
 // through wasm memory in chunks of at most CHUNK_FLOATS floats per array (copy in, compute in
 // place, copy out), which bounds the memory the module needs. Float64 data, ops the module lacks
-// (log, erf, sign, not, copy, pow, comparisons, ...) and other broadcast patterns run the js kernel.
+// (erf, sign, not, copy, pow, comparisons, ...) and other broadcast patterns run the js kernel.
 import type { TypedArray } from '../../dtype.js';
 import type { BinaryOp, ReduceKind, UnaryGradOp, UnaryOp } from '../types.js';
 import { binary as binaryJs, unary as unaryJs, unaryGrad as unaryGradJs } from '../js/elementwise.js';
@@ -12,7 +12,7 @@ import { layout, memoryF32, wasmModule, type WasmModule } from './loader.js';
 const CHUNK_FLOATS = 1 << 18;
 
 /** The op codes of assembly/maps.ts. */
-const UNARY_CODES: Partial<Record<UnaryOp, number>> = { neg: 0, abs: 1, sqrt: 2, exp: 3, tanh: 4, sigmoid: 5, relu: 6, gelu: 7, geluTanh: 8 };
+const UNARY_CODES: Partial<Record<UnaryOp, number>> = { neg: 0, abs: 1, sqrt: 2, exp: 3, tanh: 4, sigmoid: 5, relu: 6, gelu: 7, geluTanh: 8, log: 9 };
 const GRAD_CODES: Record<UnaryGradOp, number> = { relu: 0, gelu: 1, geluTanh: 2 };
 const BINARY_CODES: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3 };
 
