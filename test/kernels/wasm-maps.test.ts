@@ -2,6 +2,7 @@
 // reference, on both builds (plain SIMD and relaxed SIMD): random sizes (odd, size 1, empty), the
 // broadcast patterns and the ones that fall back, values with ±0, ±∞, NaN and large |x|, chunked
 // calls, float64 to js, the dispatch, and a tiny GPT trained on wasm.
+import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import * as tg from '../../src/index.js';
@@ -205,6 +206,40 @@ describe('wasm elementwise maps, binary ops and sums', function () {
       });
     });
   }
+
+  it('splits large transcendental maps with the second thread (TSGRAD_WASM_THREADS=2, in a child process) and matches js', function () {
+    this.timeout(120000);
+    // 1.3M (and an odd 1.2M + 3) elements pass THREAD_MIN_FLOPS; halves are cut at multiples of 4 so the
+    // lanes the first half rounds up to are not computed twice in place
+    const code = `
+      import { jsKernels, wasmKernels } from './src/tensor/kernels/index.ts';
+      import { wasmModule } from './src/tensor/kernels/wasm/loader.ts';
+      if (!wasmModule()?.shared) throw new Error('the shared-memory build did not load');
+      const rand = (n, s) => Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 16 - 8);
+      for (const n of [1300000, 1200003]) {
+        const x = rand(n, 1), g = rand(n, 2).map((v) => v / 8); // g in [−1, 1], as the other gradient tests
+        for (const op of ['gelu', 'exp', 'tanh']) {
+          const want = new Float32Array(n), got = new Float32Array(n);
+          jsKernels.unary(op, x, want);
+          wasmKernels.unary(op, x, got);
+          for (let i = 0; i < n; i++) if (!(Math.abs(want[i] - got[i]) <= 2e-7 + 2e-6 * Math.abs(want[i]))) throw new Error(op + ' ' + n + ' at ' + i + ': ' + got[i] + ' vs ' + want[i]);
+        }
+        const want = new Float32Array(n), got = new Float32Array(n);
+        jsKernels.unaryGrad('geluTanh', x, g, want);
+        wasmKernels.unaryGrad('geluTanh', x, g, got);
+        for (let i = 0; i < n; i++) if (!(Math.abs(want[i] - got[i]) <= 2e-7 + 2e-6 * Math.abs(want[i]))) throw new Error('geluTanh grad ' + n + ' at ' + i + ': ' + got[i] + ' vs ' + want[i]);
+      }
+      console.log('threads ok');
+    `;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      env: { ...process.env, TSGRAD_WASM_THREADS: '2' },
+      encoding: 'utf8',
+      timeout: 100000,
+    });
+    expect(child.stderr).to.equal('');
+    expect(child.status).to.equal(0);
+    expect(child.stdout.trim()).to.equal('threads ok');
+  });
 
   it('kernelFor routes float32 maps, binary ops and sums to wasm from their thresholds, float64 to js', () => {
     tg.setBackend('auto');

@@ -2,14 +2,22 @@
 // through wasm memory in chunks of at most CHUNK_FLOATS floats per array (copy in, compute in
 // place, copy out), which bounds the memory the module needs. Float64 data, ops the module lacks
 // (erf, sign, not, copy, pow, comparisons, ...) and other broadcast patterns run the js kernel.
+// With a second thread (TSGRAD_WASM_THREADS=2) the transcendental maps split each chunk in two;
+// the memory-bound ones would gain nothing, their copies in and out stay on this thread anyway.
 import type { TypedArray } from '../../dtype.js';
 import type { BinaryOp, ReduceKind, UnaryGradOp, UnaryOp } from '../types.js';
 import { binary as binaryJs, unary as unaryJs, unaryGrad as unaryGradJs } from '../js/elementwise.js';
 import { reduce as reduceJs } from '../js/reduce.js';
-import { layout, memoryF32, wasmModule, type WasmModule } from './loader.js';
+import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
+import { CALL_WORDS, THREAD_MIN_FLOPS, run, runShared, type KernelCall } from './threads.js';
 
 /** 1 MB per array, as the softmax kernels: whatever the call's size, the module's memory stays bounded. */
 const CHUNK_FLOATS = 1 << 18;
+/** With the worker, chunks this many times larger, so that waking it (20–230 µs) is paid less often (as softmax). */
+const THREAD_CHUNK_SCALE = 4;
+/** Rough cost of one element in flop-equivalents of gemm time, for THREAD_MIN_FLOPS: exp, log, tanh, σ, GELU ≈ 20–45 SIMD ops per 4 lanes. */
+const TRANSCENDENTAL_FLOPS = 25;
+const TRANSCENDENTAL = new Set<string>(['exp', 'log', 'tanh', 'sigmoid', 'gelu', 'geluTanh']);
 
 /** The op codes of assembly/maps.ts. */
 const UNARY_CODES: Partial<Record<UnaryOp, number>> = { neg: 0, abs: 1, sqrt: 2, exp: 3, tanh: 4, sigmoid: 5, relu: 6, gelu: 7, geluTanh: 8, log: 9 };
@@ -32,21 +40,39 @@ export function reduceWasm(kind: ReduceKind, x: TypedArray, outer: number, len: 
   reduceOn(wasmModule(), kind, x, outer, len, inner, out);
 }
 
+/** Whether a map over n elements goes to the worker too, and the chunk length that follows. */
+function splitPlan(w: WasmModule, op: string, n: number): { threaded: boolean; chunk: number } {
+  const threaded = w.shared && threadsRequested() && TRANSCENDENTAL.has(op) && n * TRANSCENDENTAL_FLOPS >= THREAD_MIN_FLOPS;
+  return { threaded, chunk: Math.min(n, CHUNK_FLOATS * (threaded ? THREAD_CHUNK_SCALE : 1)) };
+}
+
+/**
+ * Runs a map (args: op code, pointers, then the length) on this thread, or its first half here and
+ * the rest on the worker. The first half is a multiple of 4: the lanes it rounds up to must not
+ * reach the second half, which the worker computes in place at the same time.
+ */
+function runMap(w: WasmModule, threaded: boolean, table: number, op: KernelCall['op'], code: number, ptrs: number[], len: number): void {
+  const half = threaded ? (len >> 3) << 2 : 0;
+  if (half === 0) return run(w, { op, args: [code, ...ptrs, len] });
+  const skip = half * 4;
+  runShared(w, [{ op, args: [code, ...ptrs, half] }], [{ op, args: [code, ...ptrs.map((p) => p + skip), len - half] }], table);
+}
+
 /** unaryWasm on a given module (the tests run both builds through this). */
 export function unaryOn(w: WasmModule | null, op: UnaryOp, x: TypedArray, out: TypedArray): void {
   const code = UNARY_CODES[op];
   if (w === null || code === undefined || !(x instanceof Float32Array) || !(out instanceof Float32Array)) return unaryJs(op, x, out);
   const n = x.length;
-  const chunk = Math.min(n, CHUNK_FLOATS);
-  const { offsets, end } = layout(w.heapBase, chunk);
+  const { threaded, chunk } = splitPlan(w, op, n);
+  const { offsets, end } = layout(w.heapBase, chunk, CALL_WORDS);
   const mem = memoryF32(w, end);
   if (mem === null) return unaryJs(op, x, out);
-  const [buf] = offsets;
+  const [buf, table] = offsets;
   const at = buf >> 2;
   for (let i = 0; i < n; i += chunk) {
     const len = Math.min(chunk, n - i);
     mem.set(x.subarray(i, i + len), at);
-    w.exports.unaryMap(code, buf, buf, len); // in place
+    runMap(w, threaded, table, 'unaryMap', code, [buf, buf], len); // in place
     out.set(mem.subarray(at, at + len), i);
   }
 }
@@ -55,16 +81,16 @@ export function unaryOn(w: WasmModule | null, op: UnaryOp, x: TypedArray, out: T
 export function unaryGradOn(w: WasmModule | null, op: UnaryGradOp, x: TypedArray, g: TypedArray, dx: TypedArray): void {
   if (w === null || !(x instanceof Float32Array) || !(g instanceof Float32Array) || !(dx instanceof Float32Array)) return unaryGradJs(op, x, g, dx);
   const n = x.length;
-  const chunk = Math.min(n, CHUNK_FLOATS);
-  const { offsets, end } = layout(w.heapBase, chunk, chunk);
+  const { threaded, chunk } = splitPlan(w, op, n);
+  const { offsets, end } = layout(w.heapBase, chunk, chunk, CALL_WORDS);
   const mem = memoryF32(w, end);
   if (mem === null) return unaryGradJs(op, x, g, dx);
-  const [xBuf, gBuf] = offsets;
+  const [xBuf, gBuf, table] = offsets;
   for (let i = 0; i < n; i += chunk) {
     const len = Math.min(chunk, n - i);
     mem.set(x.subarray(i, i + len), xBuf >> 2);
     mem.set(g.subarray(i, i + len), gBuf >> 2);
-    w.exports.unaryGradMap(GRAD_CODES[op], xBuf, gBuf, gBuf, len); // dx overwrites g's copy
+    runMap(w, threaded, table, 'unaryGradMap', GRAD_CODES[op], [xBuf, gBuf, gBuf], len); // dx overwrites g's copy
     dx.set(mem.subarray(gBuf >> 2, (gBuf >> 2) + len), i);
   }
 }
