@@ -97,3 +97,15 @@ export function expSubSum(src: usize, dst: usize, len: i32, bias: f32): f32 {
   }
   return sum;
 }
+
+/**
+ * exp on four lanes with its constants inline (v128.const), for kernels that call it from
+ * inside a larger formula (assembly/maps.ts). Same accuracy; x ≤ 88, as expf4.
+ */
+// @ts-ignore: decorator
+@inline export function expv(x: v128): v128 {
+  return expf4(
+    x, f32x4.splat(X_MIN), f32x4.splat(LOG2E), f32x4.splat(SHIFT), f32x4.splat(FUSED ? -LN2 : -LN2_HI), f32x4.splat(-LN2_LO),
+    f32x4.splat(C5), f32x4.splat(C4), f32x4.splat(C3), f32x4.splat(C2), f32x4.splat(C1),
+  );
+}

@@ -7,6 +7,7 @@ export { softmaxRows, softmaxBackwardRows, expArray } from './softmax';
 export { addRowBias } from './bias';
 export { layerNormRows, layerNormBackwardRows, crossEntropyRows, crossEntropyBackwardRows } from './rows';
 export { sgdStep, sgdMomentumStep, adamStep } from './optim';
+export { unaryMap, unaryGradMap, binarySame, binaryScalar, binaryRows, binaryCols, reduceSum } from './maps';
 
 /** First free byte after the module's static data: JS places its buffers from here on. */
 export function heapBase(): usize {

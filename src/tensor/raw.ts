@@ -78,13 +78,20 @@ export function reduce(x: Tensor, dims: readonly number[], kind: ReduceKind, kee
   const dtype: DType = x.dtype === 'bool' ? (kind === 'sum' || kind === 'prod' ? 'int32' : 'bool') : x.dtype;
   const wide = x.dtype === 'float32' && (kind === 'sum' || kind === 'prod');
   let t = x;
-  for (const d of dims) {
-    const { outer, len, inner } = around(t.shape, d);
+  for (let k = 0; k < dims.length; ) {
+    // a run of consecutive dims is one pass ([B, T, C] over 0, 1 as [B·T, C] over 0): a float32
+    // sum then stays on the float32 kernels instead of summing its float64 partial sums again
+    let last = k;
+    while (last + 1 < dims.length && dims[last + 1] === dims[last] + 1) last++;
+    const first = dims[k], end = dims[last] + 1;
+    k = last + 1;
+    const outer = sizeOf(t.shape.slice(0, first)), len = sizeOf(t.shape.slice(first, end)), inner = sizeOf(t.shape.slice(end));
     if (len === 0 && (kind === 'max' || kind === 'min')) {
+      const d = dims.find((i) => i >= first && i < end && t.shape[i] === 0);
       throw new Error(`${kind}: cannot reduce over a dim of size 0 (shape [${x.shape.join(', ')}], dim ${d})`);
     }
     const shape = [...t.shape];
-    shape[d] = 1;
+    shape.fill(1, first, end);
     const outType = wide ? 'float64' : dtype;
     const out = new Tensor(arrayFor(outType, outer * inner), shape, outType);
     kernelFor('reduce', t.dtype, t.size)(kind, t.data, outer, len, inner, out.data);

@@ -28,6 +28,12 @@ export const thresholds = {
   wasmLayerNormElements: 64,
   wasmCrossEntropyElements: 64,
   wasmOptimizerElements: 256,
+  /** Elementwise maps and their derivatives (`npx tsx bench/maps.ts`): gelu, exp, tanh win from 64; relu, neg, abs near 256. */
+  wasmUnaryElements: 256,
+  /** add/sub/mul/div in the patterns wasm covers: same shape and scalar cross near 1024, rows near 256. */
+  wasmBinaryElements: 1024,
+  /** Sums along a dim: inner = 1 crosses near 256, outer = 1 near 1024. */
+  wasmReduceElements: 1024,
 };
 
 /** Which `thresholds` entry gates each wasm kernel (the softmax's when none is listed). */
@@ -35,6 +41,10 @@ const wasmThresholdOf: Partial<Record<KernelName, keyof typeof thresholds>> = {
   layerNorm: 'wasmLayerNormElements', layerNormBackward: 'wasmLayerNormElements',
   crossEntropy: 'wasmCrossEntropyElements', crossEntropyBackward: 'wasmCrossEntropyElements',
   sgdUpdate: 'wasmOptimizerElements', sgdMomentumUpdate: 'wasmOptimizerElements', adamUpdate: 'wasmOptimizerElements',
+  unary: 'wasmUnaryElements',
+  unaryGrad: 'wasmUnaryElements',
+  binary: 'wasmBinaryElements',
+  reduce: 'wasmReduceElements',
 };
 
 function parseChoice(value: string | undefined, source: string): BackendChoice {

@@ -9,9 +9,11 @@ import { softmaxWasm, softmaxBackwardWasm } from './softmax.js';
 import { layerNormWasm, layerNormBackwardWasm } from './norm.js';
 import { crossEntropyWasm, crossEntropyBackwardWasm } from './losses.js';
 import { adamUpdateWasm, sgdMomentumUpdateWasm, sgdUpdateWasm } from './optim.js';
+import { binaryWasm, reduceWasm, unaryGradWasm, unaryWasm } from './maps.js';
 
 export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'
-  | 'layerNorm' | 'layerNormBackward' | 'crossEntropy' | 'crossEntropyBackward' | 'sgdUpdate' | 'sgdMomentumUpdate' | 'adamUpdate'> = {
+  | 'layerNorm' | 'layerNormBackward' | 'crossEntropy' | 'crossEntropyBackward' | 'sgdUpdate' | 'sgdMomentumUpdate' | 'adamUpdate'
+  | 'unary' | 'unaryGrad' | 'binary' | 'reduce'> = {
   name: 'wasm',
   available: () => wasmModule() !== null,
   matmul: matmulWasm,
@@ -24,6 +26,10 @@ export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 's
   sgdUpdate: sgdUpdateWasm,
   sgdMomentumUpdate: sgdMomentumUpdateWasm,
   adamUpdate: adamUpdateWasm,
+  unary: unaryWasm,
+  unaryGrad: unaryGradWasm,
+  binary: binaryWasm,
+  reduce: reduceWasm,
 };
 
 setThreadCalibrator(calibrateThreads);

@@ -34,6 +34,13 @@ export interface WasmExports {
   sgdStep(theta: number, grad: number, n: number, lr: number, weightDecay: number): void;
   sgdMomentumStep(theta: number, grad: number, buf: number, n: number, first: number, lr: number, momentum: number, oneMinusDampening: number, nesterov: number, weightDecay: number): void;
   adamStep(theta: number, grad: number, m: number, v: number, n: number, stepSize: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invBc2Sqrt: number, l2: number, decay: number): void;
+  unaryMap(op: number, x: number, out: number, n: number): void;
+  unaryGradMap(op: number, x: number, g: number, dx: number, n: number): void;
+  binarySame(op: number, a: number, b: number, out: number, n: number): void;
+  binaryScalar(op: number, a: number, s: number, swap: number, out: number, n: number): void;
+  binaryRows(op: number, a: number, b: number, out: number, rows: number, cols: number): void;
+  binaryCols(op: number, a: number, b: number, out: number, rows: number, cols: number): void;
+  reduceSum(x: number, acc: number, outer: number, len: number, inner: number, accumulate: number): void;
   heapBase(): number;
 }
 

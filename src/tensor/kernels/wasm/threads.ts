@@ -16,10 +16,12 @@ import type { WasmModule } from './loader.js';
 
 /** A kernel call: an export name and its arguments (pointers are byte offsets). */
 export interface KernelCall {
-  op: 'gemm' | 'gemvRows' | 'gemvCols' | 'softmaxRows' | 'softmaxBackwardRows';
+  op: 'gemm' | 'gemvRows' | 'gemvCols' | 'softmaxRows' | 'softmaxBackwardRows'
+    | 'unaryMap' | 'unaryGradMap';
   args: number[];
 }
-const OPS: KernelCall['op'][] = ['gemm', 'gemvRows', 'gemvCols', 'softmaxRows', 'softmaxBackwardRows'];
+const OPS: KernelCall['op'][] = ['gemm', 'gemvRows', 'gemvCols', 'softmaxRows', 'softmaxBackwardRows',
+  'unaryMap', 'unaryGradMap'];
 /** Words per call in the call table: the op index, then up to 14 arguments. */
 export const CALL_WORDS = 16;
 
