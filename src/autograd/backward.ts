@@ -5,7 +5,8 @@
 import { Tensor } from '../tensor/tensor.js';
 import { fmt, shapesEqual } from '../tensor/shape.js';
 import * as raw from '../tensor/raw.js';
-import { anomalyDetection, withGradMode } from './engine.js';
+import { anomalyDetection, isAccumulator, markAccumulator, releaseAccumulator, withGradMode } from './engine.js';
+import { kernelFor } from '../tensor/kernels/index.js';
 import { add } from './ops/arithmetic.js';
 import { alias, to } from './ops/shape.js';
 import { sumTo } from './ops/broadcast.js';
@@ -80,6 +81,24 @@ function compositeGradients(node: Tensor, g: Tensor, needs: readonly boolean[]):
 }
 
 /**
+ * previous + g. Without a recorded graph, the sum goes in place into whichever of the two the
+ * engine owns (a fresh sum, or a rule's brand-new output such as unslice's), else into a new one.
+ */
+function addGradient(previous: Tensor | undefined, g: Tensor, createGraph: boolean): Tensor {
+  if (!previous) return g;
+  if (!createGraph && previous.dtype === g.dtype && shapesEqual(previous.shape, g.shape)) {
+    const into = isAccumulator(previous) ? previous : isAccumulator(g) ? g : null;
+    if (into) {
+      const other = into === previous ? g : previous;
+      kernelFor('binary', into.dtype, into.size)('add', into.data, into.shape, other.data, other.shape, into.data, into.shape);
+      return into;
+    }
+  }
+  const sum = add(previous, g);
+  return createGraph ? sum : markAccumulator(sum);
+}
+
+/**
  * The walk shared by backward and grad: gradients of the roots flow back; the gradients reaching
  * each `capture` tensor are returned (null where none arrives). With accumulate, every leaf (and
  * each tensor with retainsGrad) also adds its gradient into .grad.
@@ -104,6 +123,7 @@ function propagate(roots: Tensor[], seeds: Tensor[], capture: Tensor[], createGr
       const g = grads.get(node);
       if (!g) continue;
       grads.delete(node); // free memory as soon as the node is done
+      releaseAccumulator(g); // from here on g is the rules' (and maybe a .grad): never added into again
       if (captureSet.has(node)) captured.set(node, g);
       if (accumulate && (!node.gradFn || node.retainsGrad)) node.grad = node.grad ? add(node.grad, g) : g;
       const fn = node.gradFn;
@@ -123,8 +143,7 @@ function propagate(roots: Tensor[], seeds: Tensor[], capture: Tensor[], createGr
         if (anomalyDetection() && typed.data.some((v) => !Number.isFinite(v))) {
           throw new Error(`backward: ${fn.op} produced a non-finite gradient for its input ${k} (shape ${fmt(input.shape)})`);
         }
-        const previous = grads.get(input);
-        grads.set(input, previous ? add(previous, typed) : typed);
+        grads.set(input, addGradient(grads.get(input), typed, createGraph));
       });
     }
   });

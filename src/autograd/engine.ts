@@ -68,6 +68,25 @@ export function recordFused(
   return out;
 }
 
+// Gradients the engine may add into in place: a rule's brand-new output that nothing else holds
+// (unslice's zeros-with-a-slab, the engine's own sums), until the engine hands it on to a rule.
+const accumulators = new WeakSet<Tensor>();
+
+/** Declare t a fresh gradient no one else holds (only meaningful while no graph is recorded). */
+export function markAccumulator(t: Tensor): Tensor {
+  if (!gradEnabled) accumulators.add(t);
+  return t;
+}
+
+/** Whether t may be added into in place; it stops being so once released (handed to a rule or stored). */
+export function isAccumulator(t: Tensor): boolean {
+  return accumulators.has(t);
+}
+
+export function releaseAccumulator(t: Tensor): void {
+  accumulators.delete(t);
+}
+
 /** Mark a leaf as needing a gradient (floats only). */
 export function requiresGrad_(t: Tensor, flag = true): Tensor {
   if (flag && !isFloat(t.dtype)) {

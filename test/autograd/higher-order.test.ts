@@ -11,6 +11,21 @@ const f64 = (shape: number[], seed: number, requiresGrad = true) => {
   return tg.randn(shape, { dtype: 'float64', requiresGrad });
 };
 
+describe('gradient accumulation in place', () => {
+  it('slices of one tensor, each used twice, and x + x sum their gradients exactly (the engine adds into its own buffers)', () => {
+    const x = tg.tensor([1, 2, 3, 4, 5, 6], { dtype: 'float64', requiresGrad: true });
+    const [a, b, c] = x.split(2, 0);
+    const y = a.mul(2).sum().add(a.pow(2).sum()).add(b.mul(3).sum()).add(b.sum()).add(c.mul(c).sum()).add(x.add(x).sum());
+    y.backward();
+    // d/dx: a → 2 + 2a, b → 3 + 1, c → 2c, plus 2 from x + x everywhere
+    expect(Array.from(x.grad!.data)).to.deep.equal([2 + 2 + 2, 2 + 4 + 2, 4 + 2, 4 + 2, 10 + 2, 12 + 2]);
+    // a second backward adds the same again into .grad, which the engine must not have reused
+    const firstGrad = Array.from(x.grad!.data);
+    y.backward();
+    expect(Array.from(x.grad!.data)).to.deep.equal(firstGrad.map((v) => 2 * v));
+  });
+});
+
 describe('tg.grad and createGraph', () => {
   it('d²(x³)/dx² = 6x through createGraph, and .grad is left untouched', () => {
     const x = tg.tensor([0.5, -2, 3], { dtype: 'float64', requiresGrad: true });

@@ -5,7 +5,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { promoteTypes, type DType } from '../../tensor/dtype.js';
 import * as raw from '../../tensor/raw.js';
 import { fmt, normalizeDim, sizeOf, stridesOf } from '../../tensor/shape.js';
-import { record } from '../engine.js';
+import { markAccumulator, record } from '../engine.js';
 import { asTensor, type TensorLike } from './operands.js';
 import { where } from './compare.js';
 
@@ -111,7 +111,7 @@ export function slice(a: TensorLike, dim: number, start = 0, end?: number | null
 /** The adjoint of slice: g written at positions start, start+step, … of dim in zeros(shape). */
 function unslice(g: Tensor, shape: readonly number[], dim: number, start: number, step: number): Tensor {
   const { offset, strides } = sliceLayout(shape, dim, start, step);
-  const out = raw.scatterInto([{ x: g, offset, strides }], shape, g.dtype);
+  const out = markAccumulator(raw.scatterInto([{ x: g, offset, strides }], shape, g.dtype)); // new zeros: the engine may add into it
   return record(out, 'unslice', [g], [(gg) => slice(gg, dim, start, start + (g.shape[dim] - 1) * step + 1, step)]);
 }
 
