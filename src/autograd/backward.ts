@@ -131,6 +131,7 @@ function propagate(roots: Tensor[], seeds: Tensor[], capture: Tensor[], createGr
       if (fn.released) throw new Error(`backward: the graph through ${fn.op} was already freed (backward ran with retainGraph: false); keep it with retainGraph: true`);
       const needs = fn.inputs.map((t) => t.requiresGrad && (leads === null || leads.has(t))); // the one "does this input need a gradient" check
       const inputGrads = createGraph && fn.composite ? compositeGradients(node, g, needs) : fn.backward(g, needs);
+      if (fn.composite && !createGraph) for (const t of inputGrads) if (t) markAccumulator(t); // a fused op's gradients are new buffers
       if (!retainGraph) fn.released = true;
       fn.inputs.forEach((input, k) => {
         const ig = inputGrads[k];

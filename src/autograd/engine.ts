@@ -55,6 +55,8 @@ export function record(out: Tensor, op: string, inputs: Tensor[], rules: GradRul
  * A fused op: a fast gradient over raw kernels for every input at once, plus the same function
  * composed of recorded ops, which the engine differentiates instead when it records gradients
  * (createGraph), so a fused op has higher-order gradients without a second hand-written rule.
+ * The fast backward must return new tensors (never `grad` itself or a view of it): the engine
+ * adds later gradients into them in place.
  */
 export function recordFused(
   out: Tensor, op: string, inputs: Tensor[],
