@@ -35,11 +35,11 @@ export interface MemoryEstimate {
   parameterCount: number;
 }
 
-/** Parameters of a GPT/BERT-style stack: per layer 4C² + 2·C·F (attention, MLP) + biases and LayerNorms, then the embeddings. */
+/** Parameters of a GPT-style stack (BERT's is close): per layer 4C² + 2·C·F (attention, MLP) + biases and LayerNorms, then the embeddings. */
 export function transformerParameters(s: TransformerShape): number {
   const C = s.width, F = s.ffn;
   const perLayer = 4 * C * C + 4 * C + 2 * C * F + F + C + 4 * C;
-  return s.layers * perLayer + (s.vocab + s.positions) * C + 2 * C + (s.tiedOutput ? 0 : s.vocab * C);
+  return s.layers * perLayer + (s.vocab + s.positions) * C + 2 * C + (s.tiedOutput ? 0 : s.vocab * C + s.vocab); // an untied head has a bias
 }
 
 /** Bytes a training step needs at micro-batch B × block T (grad-accum does not add: micro-batches run one after another). */
