@@ -14,7 +14,7 @@ export {
 export { maskTokens, type MaskTokensOptions, type MaskedBatch } from '../models/masking.js';
 export { readTextFile, writeFileAtomic } from './files.js';
 export {
-  TokenShards, shardBatch, isShardFolder, readShardsManifest, shardDtype, SHARDS_MANIFEST,
+  TokenShards, shardBatch, readSplit, isShardFolder, readShardsManifest, shardDtype, SHARDS_MANIFEST,
   type ShardsManifest, type ShardEntry, type ShardDtype,
 } from './shards.js';
 export { prepareShards, separatorId, type PrepareOptions, type PrepareProgress } from './prepare.js';

@@ -181,3 +181,14 @@ export function shardBatch(shards: TokenShards, split: 'train' | 'val', blockSiz
   }
   return { x: new Tensor(x, [batchSize, blockSize], 'int32'), y: new Tensor(y, [batchSize, blockSize], 'int32') };
 }
+
+/** The first `maxTokens` tokens of a split ('all': the whole stream), read from a shard folder (tsgrad eval scores them). */
+export function readSplit(dir: string, split: 'train' | 'val' | 'all', maxTokens: number): Int32Array {
+  const shards = new TokenShards(dir);
+  try {
+    const [lo, hi] = split === 'all' ? [0, shards.length] : shards.range(split);
+    return shards.read(lo, Math.min(hi - lo, maxTokens));
+  } finally {
+    shards.close();
+  }
+}

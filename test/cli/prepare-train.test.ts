@@ -1,5 +1,5 @@
 // `tsgrad prepare` then `tsgrad train --data DIR` (spawned): the shard folder, training from it with
-// --grad-accum (config.json, the step line), kill -9 then --resume giving the uninterrupted log,
+// --grad-accum (config.json, the step line), eval on the held-out tail (the folder confined like any data path), kill -9 then --resume giving the uninterrupted log,
 // a damaged shard refused in one line naming the file, and a run too big for memory refused
 // before anything is built, naming the estimate and the flags.
 import { expect } from 'chai';
@@ -63,6 +63,12 @@ describe('tsgrad prepare → train --data DIR (spawned)', function () {
     expect(r.stdout).to.match(/step 2\/4 \| loss [\d.]+ \| lr .* \| accum ×2 \| .* tokens\/s/);
     expect(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).gradAccum).to.equal(2);
     expect(readJsonl(path.join(out, 'log.jsonl')).every((rec) => rec.grad_accum === 2)).to.equal(true);
+    // eval reads the held-out tail from the shards; the shard folder lies outside the run, so it must be named again
+    const ev = await tsgrad('eval', '--checkpoint', out, '--data', shards, '--max-batches', '2');
+    expect(ev.code, ev.stderr).to.equal(0);
+    expect(ev.stdout).to.match(/data {7}the validation split of .*shards: [\d,]+ tokens; 8 windows of 32 scored/);
+    expect(ev.stdout).to.match(/perplexity [\d.]+/);
+    expectOneLineError(await tsgrad('eval', '--checkpoint', out), /names data .*shards.*outside the run folder.*pass --data/);
   });
 
   it('kill -9 mid-run, then --resume: the log equals an uninterrupted run\'s', async () => {
