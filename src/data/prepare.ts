@@ -58,7 +58,9 @@ export function prepareShards(opts: PrepareOptions): ShardsManifest {
   const valFraction = opts.valFraction ?? 0.1;
   validationCount('prepare', 2, valFraction); // checks the range [0, 1)
   fs.mkdirSync(out, { recursive: true });
-  if (fs.existsSync(path.join(out, SHARDS_MANIFEST))) fs.rmSync(path.join(out, SHARDS_MANIFEST)); // the folder is not valid until the new manifest is written
+  // the folder is not valid until the new manifest is written; shards of an earlier, longer run go
+  fs.rmSync(path.join(out, SHARDS_MANIFEST), { force: true });
+  for (const name of fs.readdirSync(out)) if (/^shard-\d{5,}\.bin$/.test(name)) fs.rmSync(path.join(out, name));
 
   const shards: ShardEntry[] = [];
   const buffer = new (dtype === 'uint16' ? Uint16Array : Uint32Array)(1 << 20);
