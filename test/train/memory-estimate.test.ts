@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { GPT } from '../../src/models/index.js';
 import { preset } from '../../src/models/presets.js';
-import { checkMemory, estimateTrainingMemory, transformerParameters, type TransformerShape } from '../../src/train/memory-estimate.js';
+import { RUNTIME_BYTES, checkMemory, estimateTrainingMemory, transformerParameters, type TransformerShape } from '../../src/train/memory-estimate.js';
 
 const shapeOf = (name: 'gpt-nano' | 'gpt-baby' | 'gpt2-small'): TransformerShape => {
   const c = preset(name);
@@ -24,6 +24,7 @@ describe('memory estimate', () => {
     expect(estimateTrainingMemory(s, 1, 1024, 'sgd').optimizer).to.equal(4 * 124_439_808);
     expect(estimateTrainingMemory(s, 4, 1024, 'adamw').activations).to.equal(4 * e.activations);
     expect(e.activations).to.equal(4 * 1024 * (12 * (40 * 768 + 5 * 12 * 1024) + 3 * 50257));
+    expect(e.total).to.equal(RUNTIME_BYTES + e.parameters + e.gradients + e.optimizer + e.activations);
   });
 
   it('refuses a run over the limit, naming the estimate and the flags', () => {
