@@ -53,6 +53,13 @@ describe('tsgrad prepare → train --data DIR (spawned)', function () {
   });
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
+  it('--help names every flag; a missing corpus is a one-line error naming it', async () => {
+    const [prep, train] = await Promise.all([tsgrad('prepare', '--help'), tsgrad('train', '--help')]);
+    for (const flag of ['--data', '--out', '--tokenizer', '--vocab-size', '--tokenizer-sample', '--text-field', '--val-fraction', '--shard-tokens']) expect(prep.stdout).to.include(flag);
+    expect(train.stdout).to.include('--grad-accum');
+    expectOneLineError(await tsgrad('prepare', '--data', path.join(work, 'nope'), '--out', path.join(work, 'x')), /prepare: --data .*nope: no such file or folder/);
+  });
+
   it('trains from the shards with --grad-accum: config.json records gradAccum, the step line shows it', async () => {
     const out = path.join(work, 'run');
     const r = await tsgrad(...train(out, '--steps', '4', '--log-every', '2'));
@@ -99,7 +106,7 @@ describe('tsgrad prepare → train --data DIR (spawned)', function () {
 
   it('a run that cannot fit in memory stops before building anything, naming the estimate and the flags', async () => {
     const r = await tsgrad('train', '--model', 'gpt2-small', '--data', shards, '--out', path.join(work, 'huge'), '--batch-size', '4096', '--block-size', '1024', '--steps', '1');
-    expectOneLineError(r, /memory: this run needs about [\d.]+ (GiB|TiB) \(parameters .* activations [\d.]+ GiB at batch 4096 × 1024 tokens\), more than the .* free; .*--batch-size 2048 --grad-accum 2 keeps the effective batch of 4096.*--block-size/);
+    expectOneLineError(r, /memory: this run needs about [\d.]+ (GiB|TiB) \(runtime [\d.]+ MiB, parameters .* activations [\d.]+ GiB at batch 4096 × 1024 tokens\), more than the .* free; .*--batch-size 2048 --grad-accum 2 keeps the effective batch of 4096.*--block-size/);
     expect(r.stdout).to.not.match(/model {5}GPT/);
   });
 });
