@@ -9,6 +9,7 @@ import { LeNet5 } from '../models/lenet.js';
 import { loadText, loadClassification } from '../data/datasets.js';
 import { gatherRows, splitTokens, SequenceDataset } from '../data/loader.js';
 import { loadMnist } from '../data/mnist.js';
+import { isShardFolder, readSplit } from '../data/shards.js';
 import type { WordPieceTokenizer } from '../data/tokenizers/index.js';
 import { loadAnyCheckpoint } from '../deploy/quantized.js';
 import { verifyCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
@@ -65,8 +66,9 @@ export async function evalCommand(f: EvalFlags): Promise<void> {
   if (model instanceof GPT) {
     const src = sourceOf(f, ck);
     const T = f.blockSize !== undefined ? positiveInt('block-size', f.blockSize) : Math.min(opts.blockSize ?? model.config.nPositions, model.config.nPositions);
-    const ids = Int32Array.from(ck.tokenizer!.encode(loadText(src.data)));
-    const tokens = src.whole ? ids : splitTokens(ids, valFraction).val;
+    // a shard folder (tsgrad prepare): read only the windows scored, from its held-out tail
+    const tokens = isShardFolder(src.data) ? readSplit(src.data, src.whole ? 'all' : 'val', maxBatches * batchSize * T + 1)
+      : src.whole ? Int32Array.from(ck.tokenizer!.encode(loadText(src.data))) : splitTokens(Int32Array.from(ck.tokenizer!.encode(loadText(src.data))), valFraction).val;
     // non-overlapping windows from the start: every scored token once, no randomness
     const windows = Math.min(Math.floor((tokens.length - 1) / T), maxBatches * batchSize);
     if (windows < 1) throw new Error(`eval: ${src.label} has ${tokens.length} tokens, too few for a block of ${T}`);

@@ -20,6 +20,8 @@ export interface TrainOptions {
   /** --epochs as given (null when the run is counted in steps). */
   epochs: number | null;
   batchSize: number;
+  /** Micro-batches of batchSize accumulated per optimizer step (effective batch gradAccum × batchSize). */
+  gradAccum: number;
   /** LM: the context length; BERT: the sequence length (max tokens, D23's 128). */
   blockSize: number;
   lr: number;
@@ -85,7 +87,7 @@ type Defaults = Omit<TrainOptions, 'model' | 'data' | 'task' | 'out' | 'init' | 
   evalEvery?: number;
 };
 
-const common = { seed: 1337, keep: 3, valFraction: 0.1, augment: 0, sampleTokens: 0, logEvery: 0, weightDecay: 0, warmup: 0, clip: 1 };
+const common = { gradAccum: 1, seed: 1337, keep: 3, valFraction: 0.1, augment: 0, sampleTokens: 0, logEvery: 0, weightDecay: 0, warmup: 0, clip: 1 };
 
 /** Per model (and task, for BERT) defaults. */
 export function presetDefaults(model: string, task: Task): Defaults {
@@ -131,7 +133,7 @@ export function defaultOutDir(model: string, data: string): string {
 
 /** Options that change a run's trajectory: a resumed run must not change them. */
 export const TRAJECTORY_OPTIONS: (keyof TrainOptions)[] = [
-  'model', 'data', 'task', 'batchSize', 'blockSize', 'lr', 'optimizer', 'weightDecay', 'warmup', 'schedule', 'clip', 'seed',
+  'model', 'data', 'task', 'batchSize', 'gradAccum', 'blockSize', 'lr', 'optimizer', 'weightDecay', 'warmup', 'schedule', 'clip', 'seed',
   'init', 'tokenizer', 'vocabSize', 'valFraction', 'augment',
 ];
 

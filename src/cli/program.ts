@@ -9,6 +9,7 @@ import { evalCommand, type EvalFlags } from './evaluate.js';
 import { registerQuantize } from './quantize.js';
 import { registerServe } from './serve.js';
 import { registerExport } from './export.js';
+import { registerPrepare } from './prepare.js';
 
 function version(): string {
   try {
@@ -22,13 +23,15 @@ const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ').trim();
 
 const TRAIN_EXAMPLES = `
 Models: ${MODELS.join(', ')}
-Data:   moby-dick, names, spam, mnist, a .txt file (lm, mlm) or a text<TAB>label file (classify)
+Data:   moby-dick, names, spam, mnist, a .txt file (lm, mlm), a text<TAB>label file (classify),
+        or a folder written by tsgrad prepare (lm: token shards read by window)
 Tasks:  lm (GPT), mlm and classify (BERT), image (mlp, lenet5 on mnist); the default follows
         from --model and --data (BERT on labelled data or with --init: classify)
 
 Examples:
   $ tsgrad train --model gpt-baby --data moby-dick --steps 400
   $ tsgrad train --model gpt-nano --data my-text.txt --steps 200 --out runs/mine
+  $ tsgrad prepare --data corpus/ --out data/corpus && tsgrad train --model gpt2-small --data data/corpus --grad-accum 8
   $ tsgrad train --model bert-tiny --data moby-dick --task mlm --out runs/mlm
   $ tsgrad train --model bert-tiny --data spam --init runs/mlm --epochs 2
   $ tsgrad train --model lenet5 --data mnist --augment 2
@@ -50,7 +53,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--task <task>', 'what to train for (default from model and data)').choices(['lm', 'mlm', 'classify', 'image']))
     .option('--steps <n>', 'optimizer steps (default per preset)')
     .option('--epochs <n>', 'passes over the training data, instead of --steps')
-    .option('--batch-size <n>', 'examples per step')
+    .option('--batch-size <n>', 'examples per step (per micro-batch with --grad-accum)')
+    .option('--grad-accum <n>', 'micro-batches of --batch-size accumulated per optimizer step (default 1)')
     .option('--block-size <n>', 'tokens per example: LM context (default the preset\'s positions), BERT max length (128)')
     .option('--lr <x>', 'peak learning rate')
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'adamw', 'sgd']))
@@ -105,6 +109,7 @@ export function buildProgram(): Command {
   registerQuantize(program);
   registerServe(program);
   registerExport(program);
+  registerPrepare(program);
   return program;
 }
 

@@ -22,6 +22,9 @@ import {
 import type { TaskContext, TaskSetup } from './tasks/task.js';
 import { int } from './tasks/task.js';
 import { setupLm } from './tasks/lm.js';
+import { setupLmShards } from './tasks/lm-shards.js';
+import { isShardFolder } from '../data/shards.js';
+import { checkRunMemory } from './memory.js';
 import { setupMlm } from './tasks/mlm.js';
 import { setupClassify } from './tasks/classify.js';
 import { setupImage } from './tasks/image.js';
@@ -57,6 +60,7 @@ export function resolveOptions({ values: v }: Flags): TrainOptions & { resume: b
     steps: v.steps !== undefined ? positiveInt('steps', v.steps) : epochs === null ? d.steps! : 0,
     epochs,
     batchSize: v.batchSize !== undefined ? positiveInt('batch-size', v.batchSize) : d.batchSize,
+    gradAccum: v.gradAccum !== undefined ? positiveInt('grad-accum', v.gradAccum) : d.gradAccum,
     blockSize: v.blockSize !== undefined ? positiveInt('block-size', v.blockSize) : d.blockSize,
     lr: v.lr !== undefined ? nonNegative('lr', v.lr) : d.lr,
     optimizer: v.optimizer !== undefined ? oneOf<OptimizerName>('optimizer', v.optimizer, ['adam', 'adamw', 'sgd']) : d.optimizer,
@@ -143,12 +147,14 @@ export async function trainCommand(flags: Flags): Promise<void> {
   }
 
   console.log(`tsgrad train · ${opts.model} on ${opts.data} · task ${opts.task}`);
+  opts.gradAccum ??= 1; // runs saved before --grad-accum existed
+  checkRunMemory(opts, (l) => console.log(l)); // before any model or optimizer is built
   manualSeed(opts.seed);
   const run: Run = { opts, point, flags, started: performance.now() };
   const ctx: TaskContext = { resume: point, note: (l) => console.log(l) };
   // each task's setup is typed by its batch and model; trainTask is generic over both
   switch (opts.task) {
-    case 'lm': return trainTask(await setupLm(opts, ctx), run);
+    case 'lm': return trainTask(await (isShardFolder(opts.data) ? setupLmShards : setupLm)(opts, ctx), run);
     case 'mlm': return trainTask(await setupMlm(opts, ctx), run);
     case 'classify': return trainTask(await setupClassify(opts, ctx, point?.state.labelNames), run);
     case 'image': return trainTask(await setupImage(opts, ctx), run);
@@ -179,7 +185,8 @@ async function trainTask<B, M extends Module>(setup: TaskSetup<B, M>, { opts, po
   const params = model.numParameters();
   for (const line of setup.summary) console.log(line);
   console.log(`model     ${setup.modelName}: ${int(params)} parameters (${humanBytes(params * 4)} in float32)`);
-  const shape = family === 'image' ? `batch ${opts.batchSize}` : `batch ${opts.batchSize} × ${opts.blockSize} tokens`;
+  const accum = opts.gradAccum > 1 ? ` × grad-accum ${opts.gradAccum} (${int(opts.gradAccum * opts.batchSize)} ${family === 'image' ? 'samples' : `× ${opts.blockSize} tokens`} per step)` : '';
+  const shape = (family === 'image' ? `batch ${opts.batchSize}` : `batch ${opts.batchSize} × ${opts.blockSize} tokens`) + accum;
   const epochCount = perEpoch ? opts.steps / perEpoch : 0;
   const epochsNote = perEpoch ? ` (${epochCount.toFixed(opts.steps % perEpoch === 0 ? 0 : 2)} epoch${epochCount === 1 ? '' : 's'} of ${int(perEpoch)} batches)` : '';
   console.log(`training  ${int(opts.steps)} steps${epochsNote} · ${shape} · ${optimizer.constructor.name} lr ${opts.lr.toExponential(2)}${opts.weightDecay ? ` wd ${opts.weightDecay}` : ''} · ${describeSchedule(opts)}${opts.clip ? ` · clip ${opts.clip}` : ''} · seed ${opts.seed}`);
@@ -193,7 +200,7 @@ async function trainTask<B, M extends Module>(setup: TaskSetup<B, M>, { opts, po
   const trainer = new Trainer({
     model, optimizer, scheduler,
     trainBatches: setup.trainBatches, lossFn: setup.lossFn, evaluate: setup.evaluate, throughput: setup.throughput,
-    clip: opts.clip, evalEvery: opts.evalEvery, saveEvery: opts.saveEvery, keep: opts.keep, outDir: out,
+    gradAccum: opts.gradAccum, clip: opts.clip, evalEvery: opts.evalEvery, saveEvery: opts.saveEvery, keep: opts.keep, outDir: out,
     callbacks: [bar],
     checkpointFiles: (dir) => {
       if (setup.tokenizer) saveTokenizer(setup.tokenizer, dir);

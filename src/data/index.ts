@@ -13,3 +13,9 @@ export {
 } from './loader.js';
 export { maskTokens, type MaskTokensOptions, type MaskedBatch } from '../models/masking.js';
 export { readTextFile, writeFileAtomic } from './files.js';
+export {
+  TokenShards, shardBatch, readSplit, isShardFolder, readShardsManifest, shardDtype, SHARDS_MANIFEST,
+  type ShardsManifest, type ShardEntry, type ShardDtype,
+} from './shards.js';
+export { prepareShards, separatorId, type PrepareOptions, type PrepareProgress } from './prepare.js';
+export { corpusFiles, corpusPieces, corpusSample, corpusCharacters, safeCut, type CorpusOptions, type CorpusPiece } from './corpus.js';

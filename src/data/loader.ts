@@ -16,7 +16,7 @@ export function permutation(n: number): Int32Array {
 }
 
 /** How many go to validation: round(n · f), but at least 1 and at most n - 1 when f > 0 and n ≥ 2. */
-function validationCount(op: string, n: number, valFraction: number): number {
+export function validationCount(op: string, n: number, valFraction: number): number {
   if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`${op}: valFraction must be in [0, 1) (got ${valFraction})`);
   if (valFraction === 0 || n < 2) return 0;
   return Math.min(n - 1, Math.max(1, Math.round(n * valFraction)));

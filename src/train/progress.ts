@@ -75,7 +75,7 @@ export function progress<B = unknown, M extends Module = Module>(opts: ProgressO
   const plainLine = (r: StepRecord) => {
     const done = r.step - firstStep;
     const eta = done > 0 ? ((performance.now() - started) / 1000 / done) * (total - r.step) : NaN;
-    return [`step ${r.step}/${total}`, `loss ${r.loss.toFixed(4)}`, `lr ${lrText(r.lr)}`, rateOf(r), `ETA ${humanDuration(eta)}`].filter(Boolean).join(' | ');
+    return [`step ${r.step}/${total}`, `loss ${r.loss.toFixed(4)}`, `lr ${lrText(r.lr)}`, r.grad_accum ? `accum ×${r.grad_accum}` : '', rateOf(r), `ETA ${humanDuration(eta)}`].filter(Boolean).join(' | ');
   };
 
   return {

@@ -17,6 +17,8 @@ export interface StepRecord {
   /** Epochs done, fractional (epoch-based data only). */
   epoch?: number;
   tokens_per_s?: number;
+  /** Micro-batches accumulated in this step (absent: 1). */
+  grad_accum?: number;
   samples_per_s?: number;
   /** On evaluation steps: val_loss and any other metric, prefixed val_. */
   [metric: string]: number | undefined;

@@ -51,6 +51,11 @@ export interface TrainerOptions<B, M extends Module = Module> {
   evaluate?: (model: M) => Record<string, number>;
   /** The loss of a batch; default: model.forward(...batch).loss for an array, forward(x, y) for {x, y}. */
   lossFn?: (model: M, batch: B) => Tensor;
+  /**
+   * Micro-batches per optimizer step (default 1): gradients of N batches are summed, each loss
+   * scaled by 1/N, so the update equals that of one batch N times as large (mean losses).
+   */
+  gradAccum?: number;
   /** Clip the gradients' global L2 norm to this (0 or absent: no clipping). */
   clip?: number;
   /** Evaluate every K steps and after the last (0 or absent: never, unless evalBatches/evaluate is given: then only after the last). */
@@ -149,6 +154,7 @@ export class Trainer<B = unknown, M extends Module = Module> {
     this.outDir = opts.outDir ?? null;
     this.log = this.outDir ? new RunLog(this.outDir) : null;
     this.callbacks = opts.callbacks ? (Array.isArray(opts.callbacks) ? opts.callbacks : [opts.callbacks]) : [];
+    if (opts.gradAccum !== undefined && !(Number.isInteger(opts.gradAccum) && opts.gradAccum >= 1)) throw new Error(`Trainer: gradAccum must be a positive integer (got ${opts.gradAccum})`);
     for (const [name, v] of [['clip', opts.clip], ['evalEvery', opts.evalEvery], ['saveEvery', opts.saveEvery], ['keep', opts.keep]] as const) {
       if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new Error(`Trainer: ${name} must be a non-negative number (got ${v})`);
     }
@@ -204,29 +210,37 @@ export class Trainer<B = unknown, M extends Module = Module> {
     return { step: this.step, history: this.history, bestValLoss: this.bestValLoss, stopped: this.step < steps };
   }
 
-  /** One optimizer step on the next batch; returns its record (fit logs it and calls the callbacks). */
+  /** One optimizer step on the next batch (gradAccum batches); returns its record (fit logs it and calls the callbacks). */
   trainStep(): StepRecord {
     const started = performance.now();
     const lr = this.lr;
-    const batch = this.source.next();
+    const accum = this.opts.gradAccum ?? 1;
+    const count = (b: B) => (this.opts.throughput ? this.opts.throughput.count(b) : countSamples(b));
     this.model.train();
-    const loss = (this.opts.lossFn ?? defaultLoss)(this.model, batch);
-    if (loss.size !== 1) throw new Error(`Trainer: the loss must be a scalar (got shape [${loss.shape.join(', ')}])`);
-    const value = loss.item();
-    if (!Number.isFinite(value)) throw new Error(`Trainer: the loss is ${value} at step ${this.step + 1}; lower the learning rate or clip the gradients`);
     this.optimizer.zeroGrad();
-    loss.backward();
+    let value = 0, counted = 0;
+    for (let micro = 0; micro < accum; micro++) {
+      const batch = this.source.next();
+      const loss = (this.opts.lossFn ?? defaultLoss)(this.model, batch);
+      if (loss.size !== 1) throw new Error(`Trainer: the loss must be a scalar (got shape [${loss.shape.join(', ')}])`);
+      const v = loss.item();
+      if (!Number.isFinite(v)) throw new Error(`Trainer: the loss is ${v} at step ${this.step + 1}${accum > 1 ? `, micro-batch ${micro + 1}/${accum}` : ''}; lower the learning rate or clip the gradients`);
+      // d(mean of N means)/dθ = Σ (1/N)·d(loss_i)/dθ: backward accumulates into .grad
+      (accum === 1 ? loss : loss.mul(1 / accum)).backward();
+      value += v / accum;
+      counted += count(batch);
+    }
     if (isPositive(this.opts.clip)) clipGradNorm(this.optimizer.paramGroups.flatMap((g) => g.params), this.opts.clip);
     this.optimizer.step();
     this.scheduler?.step();
     this.step++;
     const seconds = (performance.now() - started) / 1000;
     const unit = this.opts.throughput?.unit ?? 'samples';
-    const count = this.opts.throughput ? this.opts.throughput.count(batch) : countSamples(batch);
     const record: StepRecord = { step: this.step, loss: value, lr };
+    if (accum > 1) record.grad_accum = accum;
     const epoch = this.epoch;
     if (epoch !== null) record.epoch = Math.round(epoch * 1e4) / 1e4;
-    record[`${unit}_per_s`] = Math.round(count / Math.max(seconds, 1e-9));
+    record[`${unit}_per_s`] = Math.round(counted / Math.max(seconds, 1e-9)); // over the whole step, every micro-batch
     this.epochLoss.sum += value;
     this.epochLoss.count++;
     const per = this.source.batchesPerEpoch;

@@ -28,7 +28,9 @@ export function defaultPrompt(tokenizer: Tokenizer, fallback: number): string {
 export function sampleText(model: GPT, tokenizer: Tokenizer, prompt: number[], n: number, seed: number, opts: { temperature?: number; topK?: number | null; greedy?: boolean } = {}): string {
   const idx = new Tensor(Int32Array.from(prompt), [1, prompt.length], 'int32');
   const out = withSeed(seed, () => model.generate(idx, n, { temperature: opts.temperature ?? 0.8, topK: opts.topK === undefined ? 200 : opts.topK, greedy: opts.greedy ?? false }));
-  return tokenizer.decode(out.data as Int32Array);
+  // a base preset's vocabulary is padded past the tokenizer's (gpt2-small: 50,257 rows for a 29,405-token BPE);
+  // early in training those rows can be sampled, and they have no text: leave them out of the sample
+  return tokenizer.decode((out.data as Int32Array).filter((id) => id < tokenizer.vocabSize));
 }
 
 export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<TaskSetup<LMBatch, GPT>> {
