@@ -64,7 +64,7 @@ export function buildProgram(): Command {
     .option('--save-every <k>', 'checkpoint every k steps (and at the end)')
     .option('--keep <n>', 'keep the newest n checkpoints (0: all)')
     .option('--out <dir>', 'run folder (default runs/<model>-<data>)')
-    .option('--resume', 'continue the run in --out from its newest complete checkpoint')
+    .option('--resume [when]', "continue the run in --out from its newest verified checkpoint (an error if it has none); 'auto': start fresh when there is none")
     .option('--overwrite', 'start again in an --out folder that holds a run')
     .option('--init <dir>', 'start from a checkpoint\'s weights and tokenizer (e.g. an MLM run before classify, D22)')
     .option('--tokenizer <spec>', 'char | bpe | wordpiece | a folder with tokenizer.json, vocab.json + merges.txt, or vocab.txt')

