@@ -7,6 +7,7 @@ import { GPT, BertForMaskedLM, BertForSequenceClassification } from '../models/i
 import { MLP } from '../models/mlp.js';
 import { LeNet5 } from '../models/lenet.js';
 import { loadText, loadClassification } from '../data/datasets.js';
+import { checkDataFile } from './data-file.js';
 import { gatherRows, splitTokens, SequenceDataset } from '../data/loader.js';
 import { loadMnist } from '../data/mnist.js';
 import type { WordPieceTokenizer } from '../data/tokenizers/index.js';
@@ -43,6 +44,7 @@ interface Source {
 function sourceOf(f: EvalFlags, ck: LoadedCheckpoint): Source {
   const recorded = ck.state?.options?.data;
   if (f.data) {
+    checkDataFile(f.data);
     const own = recordedData(recorded, ck.dir);
     if (own && sameData(f.data, own)) return { label: `the validation split of ${f.data}`, whole: false, data: f.data };
     return { label: f.data, whole: true, data: f.data };

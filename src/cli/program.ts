@@ -22,7 +22,9 @@ const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ').trim();
 
 const TRAIN_EXAMPLES = `
 Models: ${MODELS.join(', ')}
-Data:   moby-dick, names, spam, mnist, a .txt file (lm, mlm) or a text<TAB>label file (classify)
+Data:   moby-dick, names, spam, mnist, or a file. What a file's shape means:
+        every line text<TAB>label (2–50 labels; .tsv, .csv or any other name): labelled data,
+        a BERT model classifies it; any other text: lm (GPT) or mlm (BERT). --task overrides.
 Tasks:  lm (GPT), mlm and classify (BERT), image (mlp, lenet5 on mnist); the default follows
         from --model and --data (BERT on labelled data or with --init: classify)
 

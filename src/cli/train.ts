@@ -7,6 +7,7 @@ import { manualSeed } from '../tensor/random.js';
 import type { Module } from '../nn/module.js';
 import { Adam, AdamW, SGD, type Optimizer } from '../optim/index.js';
 import { buildScheduler, describeSchedule, resumedScheduler } from './schedule.js';
+import { checkDataFile, describeShape, labelledShape } from './data-file.js';
 import { nothingToResume, resumeMode, type ResumeMode } from './resume.js';
 import { saveTokenizer } from '../data/tokenizers/index.js';
 import { writeFileAtomic } from '../io/index.js';
@@ -17,7 +18,7 @@ import { progress, humanBytes, humanDuration } from '../train/progress.js';
 import { LOG_FILE, lossSeries, readLog } from '../train/runlog.js';
 import { asciiPlot, svgPlot } from '../train/plot.js';
 import {
-  checkTask, defaultData, defaultOutDir, defaultTask, familyOf, nonNegative, nonNegativeInt, positiveInt, presetDefaults,
+  checkTask, defaultData, defaultWeightDecay, describeWeightDecay, defaultOutDir, defaultTask, familyOf, nonNegative, nonNegativeInt, positiveInt, presetDefaults,
   TRAJECTORY_OPTIONS, type OptimizerName, type ScheduleName, type TrainOptions,
 } from './options.js';
 import type { TaskContext, TaskSetup } from './tasks/task.js';
@@ -45,12 +46,14 @@ export function resolveOptions({ values: v }: Flags): TrainOptions & { resume: R
   const model = String(v.model ?? 'gpt-baby');
   familyOf(model);
   const init = v.init ? String(v.init) : null;
+  if (v.data !== undefined) checkDataFile(String(v.data));
   const task: Task = v.task ? oneOf('task', String(v.task), TASKS) : defaultTask(model, v.data, init);
   const data = String(v.data ?? defaultData(task));
   checkTask(model, task, data);
   const d = presetDefaults(model, task);
   if (v.steps !== undefined && v.epochs !== undefined) throw new Error('give --steps or --epochs, not both');
   const epochs = v.epochs !== undefined ? positiveInt('epochs', v.epochs) : v.steps !== undefined ? null : d.epochs ?? null;
+  const optimizer = v.optimizer !== undefined ? oneOf<OptimizerName>('optimizer', v.optimizer, ['adam', 'adamw', 'sgd']) : d.optimizer;
   const valFraction = v.valFraction !== undefined ? nonNegative('val-fraction', v.valFraction) : d.valFraction;
   if (valFraction >= 1) throw new Error(`--val-fraction must be below 1 (got ${valFraction})`);
   return {
@@ -60,8 +63,8 @@ export function resolveOptions({ values: v }: Flags): TrainOptions & { resume: R
     batchSize: v.batchSize !== undefined ? positiveInt('batch-size', v.batchSize) : d.batchSize,
     blockSize: v.blockSize !== undefined ? positiveInt('block-size', v.blockSize) : d.blockSize,
     lr: v.lr !== undefined ? nonNegative('lr', v.lr) : d.lr,
-    optimizer: v.optimizer !== undefined ? oneOf<OptimizerName>('optimizer', v.optimizer, ['adam', 'adamw', 'sgd']) : d.optimizer,
-    weightDecay: v.weightDecay !== undefined ? nonNegative('weight-decay', v.weightDecay) : d.weightDecay,
+    optimizer,
+    weightDecay: v.weightDecay !== undefined ? nonNegative('weight-decay', v.weightDecay) : defaultWeightDecay(optimizer, d),
     warmup: v.warmup !== undefined ? nonNegativeInt('warmup', v.warmup) : d.warmup,
     schedule: v.schedule !== undefined ? oneOf<ScheduleName>('schedule', v.schedule, ['cosine', 'step', 'none']) : d.schedule,
     clip: v.clip !== undefined ? nonNegative('clip', v.clip) : d.clip,
@@ -132,6 +135,8 @@ export async function trainCommand(flags: Flags): Promise<void> {
   }
 
   console.log(`tsgrad train · ${opts.model} on ${opts.data} · task ${opts.task}`);
+  const shape = !point && !flags.given('task') && opts.task === 'classify' && !/\.(tsv|csv)$/i.test(opts.data) ? labelledShape(opts.data) : null;
+  if (shape) console.log(describeShape(opts.data, shape));
   manualSeed(opts.seed);
   const run: Run = { opts, point, flags, started: performance.now() };
   const ctx: TaskContext = { resume: point, note: (l) => console.log(l) };
@@ -173,7 +178,7 @@ async function trainTask<B, M extends Module>(setup: TaskSetup<B, M>, { opts, po
   const shape = family === 'image' ? `batch ${opts.batchSize}` : `batch ${opts.batchSize} × ${opts.blockSize} tokens`;
   const epochCount = perEpoch ? opts.steps / perEpoch : 0;
   const epochsNote = perEpoch ? ` (${epochCount.toFixed(opts.steps % perEpoch === 0 ? 0 : 2)} epoch${epochCount === 1 ? '' : 's'} of ${int(perEpoch)} batches)` : '';
-  console.log(`training  ${int(opts.steps)} steps${epochsNote} · ${shape} · ${optimizer.constructor.name} lr ${opts.lr.toExponential(2)}${opts.weightDecay ? ` wd ${opts.weightDecay}` : ''} · ${describeSchedule(opts)}${opts.clip ? ` · clip ${opts.clip}` : ''} · seed ${opts.seed}`);
+  console.log(`training  ${int(opts.steps)} steps${epochsNote} · ${shape} · ${optimizer.constructor.name} lr ${opts.lr.toExponential(2)} ${describeWeightDecay(opts, !point && !flags.given('weightDecay'))} · ${describeSchedule(opts)}${opts.clip ? ` · clip ${opts.clip}` : ''} · seed ${opts.seed}`);
   if (resumed?.note) console.log(resumed.note);
   console.log(`output    ${out}  (config.json, log.jsonl, loss.svg, checkpoint-<step>/ every ${opts.saveEvery || '∞'} steps, last ${opts.keep || 'all'} kept)`);
   console.log(`memory    ${humanBytes(process.memoryUsage().rss)} RSS after setup (${humanDuration((performance.now() - started) / 1000)})`);

@@ -107,4 +107,68 @@ describe('tsgrad CLI does what it says (spawned)', function () {
       for (let s = 26; s <= 40; s++) expect(a.get(s), `step ${s}`).to.equal(b.get(s));
     });
   });
+
+  describe('what a --data file is', () => {
+    const labelled = path.join(work, 'reviews.txt');
+    before(() => {
+      const rows: string[] = [];
+      for (let i = 0; i < 30; i++) rows.push(i % 2 ? `a lovely film number ${i}\tpos` : `a dull film number ${i}\tneg`);
+      fs.writeFileSync(labelled, `${rows.join('\n')}\n`);
+    });
+
+    it('a text<TAB>label file named .txt trains a classifier with BERT, and says why', async () => {
+      const r = await tsgrad(['train', '--model', 'bert-tiny', '--data', labelled, '--out', path.join(work, 'cls'), '--steps', '1', '--block-size', '16', '--vocab-size', '60']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/task classify/);
+      expect(r.stdout).to.match(/every line of .*reviews\.txt is text<TAB>label \(30 examples, labels neg, pos\); --task mlm reads it as plain text/);
+      expect(JSON.parse(fs.readFileSync(path.join(work, 'cls', 'config.json'), 'utf8')).task).to.equal('classify');
+    });
+
+    it('--task mlm still reads it as plain text; prose with a tab or two stays text', async () => {
+      const r = await tsgrad(['train', '--model', 'bert-tiny', '--task', 'mlm', '--data', labelled, '--out', path.join(work, 'mlm'), '--steps', '1', '--block-size', '16', '--vocab-size', '60', '--eval-batches', '1']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/task mlm/);
+      const prose = path.join(work, 'prose.txt');
+      fs.writeFileSync(prose, `${fs.readFileSync(text, 'utf8')}\tend\n`);
+      const p = await tsgrad(['train', '--model', 'bert-tiny', '--data', prose, '--out', path.join(work, 'prose'), '--steps', '1', '--block-size', '16', '--vocab-size', '60', '--eval-batches', '1']);
+      expect(p.stdout).to.match(/task mlm/);
+    });
+
+    it('--help says which file shapes mean what', async () => {
+      const r = await tsgrad(['train', '--help']);
+      expect(r.stdout).to.match(/every line text<TAB>label .*\n.*a BERT model classifies it; any other text: lm \(GPT\) or mlm \(BERT\)/);
+    });
+
+    it('an empty or missing file is an error naming --data', async () => {
+      const empty = path.join(work, 'empty.txt');
+      fs.writeFileSync(empty, '');
+      expectOneLineError(await tsgrad(['train', '--data', empty, '--out', path.join(work, 'e1')]), /--data .*empty\.txt is empty \(0 bytes\)/);
+      expectOneLineError(await tsgrad(['train', '--model', 'bert-tiny', '--data', path.join(work, 'nope.tsv'), '--out', path.join(work, 'e2')]), /--data .*nope\.tsv: no such file/);
+      expectOneLineError(await tsgrad(['eval', '--checkpoint', path.join(work, 'extend'), '--data', path.join(work, 'nope.txt')]), /--data .*nope\.txt: no such file/);
+    });
+  });
+
+  describe('weight decay belongs to the optimizer', () => {
+    const config = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+
+    it("--optimizer adam gets Adam's default decay (0), not the preset's AdamW 0.1; config.json and the banner say what was applied", async () => {
+      const out = path.join(work, 'adam');
+      const r = await tsgrad(nano(out, '--optimizer', 'adam', '--steps', '1'));
+      expect(r.code, r.stderr).to.equal(0);
+      expect(config(out).weightDecay).to.equal(0);
+      expect(r.stdout).to.match(/Adam lr 1\.00e-3 wd 0 \(Adam's default; the preset's 0\.1 goes with adamw\)/);
+    });
+
+    it("the preset's optimizer keeps the preset's decay, and --weight-decay wins", async () => {
+      const a = await tsgrad(nano(path.join(work, 'adamw'), '--steps', '1'));
+      expect(a.stdout).to.match(/AdamW lr 1\.00e-3 wd 0\.1 \(decoupled, matrices only; the preset's\)/);
+      const b = await tsgrad(nano(path.join(work, 'adam-wd'), '--optimizer', 'adam', '--weight-decay', '0.05', '--steps', '1'));
+      expect(b.stdout).to.match(/Adam lr 1\.00e-3 wd 0\.05 \(L2 in the gradient, matrices only\)/);
+      expect(config(path.join(work, 'adam-wd')).weightDecay).to.equal(0.05);
+    });
+  });
+
+  it('a bad TSGRAD_BACKEND is one line on stderr, not a stack trace', async () => {
+    expectOneLineError(await tsgrad(['train', '--help'], { TSGRAD_BACKEND: 'cuda' }), /TSGRAD_BACKEND: unknown backend 'cuda' \(expected js, wasm, gpujs or auto\)/);
+  });
 });
