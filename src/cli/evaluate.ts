@@ -17,7 +17,7 @@ import { withSeed } from '../train/trainer.js';
 import { confinedData, recordedData, sameData } from '../train/run-data.js';
 import type { TrainOptions } from './options.js';
 import { nonNegativeInt, positiveInt } from './options.js';
-import { int } from './tasks/task.js';
+import { count, int } from './tasks/task.js';
 import { MaskedBlocks, maskOptions, mlmMetrics, toBlocks } from './tasks/mlm.js';
 import { classifyMetrics, classifySplit, encodeTexts, reportLines } from './tasks/classify.js';
 import { imageMetrics } from './tasks/image.js';
@@ -85,7 +85,7 @@ export async function evalCommand(f: EvalFlags): Promise<void> {
       }
     });
     const loss = sum / windows;
-    console.log(`data       ${src.label}: ${int(tokens.length)} tokens; ${int(windows)} windows of ${T} scored (${int(windows * T)} tokens)`);
+    console.log(`data       ${src.label}: ${count(tokens.length, 'token')}; ${count(windows, 'window')} of ${T} scored (${count(windows * T, 'token')})`);
     console.log(`loss       ${loss.toFixed(4)}`);
     console.log(`perplexity ${Math.exp(loss).toFixed(3)}`);
     return;
@@ -100,7 +100,7 @@ export async function evalCommand(f: EvalFlags): Promise<void> {
     if (rows.length === 0) throw new Error(`eval: ${src.label} has no block of ${T} tokens`);
     const data = new MaskedBlocks(gatherRows(blocks, rows), maskOptions(tok));
     const r = withSeed(seed, () => noGrad(() => mlmMetrics(model, data, batchSize, maxBatches)));
-    console.log(`data       ${src.label}: ${int(rows.length)} blocks of ${T} tokens, 15% masked (seed ${seed}), up to ${maxBatches} batches of ${batchSize}`);
+    console.log(`data       ${src.label}: ${count(rows.length, 'block')} of ${T} tokens, 15% masked (seed ${seed}), up to ${maxBatches} batches of ${batchSize}`);
     console.log(`loss       ${r.loss.toFixed(4)}`);
     console.log(`perplexity ${r.perplexity.toFixed(3)}`);
     console.log(`masked-token accuracy ${r.accuracy.toFixed(4)}`);
@@ -118,7 +118,7 @@ export async function evalCommand(f: EvalFlags): Promise<void> {
     const seqs = encodeTexts(tok, rows.map((i) => data.texts[i]), T);
     const set = new SequenceDataset(seqs, Int32Array.from(rows, (i) => data.labels[i]), { maxLen: T, padId: tok.padId, padToLongest: true });
     const { loss, report } = noGrad(() => classifyMetrics(model, set, batchSize, labelNames.length));
-    console.log(`data       ${src.label}: ${int(rows.length)} examples`);
+    console.log(`data       ${src.label}: ${count(rows.length, 'example')}`);
     console.log(`loss       ${loss.toFixed(4)}`);
     for (const line of reportLines(report, labelNames)) console.log(line);
     return;

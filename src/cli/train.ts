@@ -22,7 +22,7 @@ import {
   TRAJECTORY_OPTIONS, type OptimizerName, type ScheduleName, type TrainOptions,
 } from './options.js';
 import type { TaskContext, TaskSetup } from './tasks/task.js';
-import { int } from './tasks/task.js';
+import { count, int } from './tasks/task.js';
 import { setupLm } from './tasks/lm.js';
 import { setupMlm } from './tasks/mlm.js';
 import { setupClassify } from './tasks/classify.js';
@@ -177,8 +177,8 @@ async function trainTask<B, M extends Module>(setup: TaskSetup<B, M>, { opts, po
   console.log(`model     ${setup.modelName}: ${int(params)} parameters (${humanBytes(params * 4)} in float32)`);
   const shape = family === 'image' ? `batch ${opts.batchSize}` : `batch ${opts.batchSize} × ${opts.blockSize} tokens`;
   const epochCount = perEpoch ? opts.steps / perEpoch : 0;
-  const epochsNote = perEpoch ? ` (${epochCount.toFixed(opts.steps % perEpoch === 0 ? 0 : 2)} epoch${epochCount === 1 ? '' : 's'} of ${int(perEpoch)} batches)` : '';
-  console.log(`training  ${int(opts.steps)} steps${epochsNote} · ${shape} · ${optimizer.constructor.name} lr ${opts.lr.toExponential(2)} ${describeWeightDecay(opts, !point && !flags.given('weightDecay'))} · ${describeSchedule(opts)}${opts.clip ? ` · clip ${opts.clip}` : ''} · seed ${opts.seed}`);
+  const epochsNote = perEpoch ? ` (${epochCount.toFixed(opts.steps % perEpoch === 0 ? 0 : 2)} epoch${epochCount === 1 ? '' : 's'} of ${count(perEpoch, 'batch', 'batches')})` : '';
+  console.log(`training  ${count(opts.steps, 'step')}${epochsNote} · ${shape} · ${optimizer.constructor.name} lr ${opts.lr.toExponential(2)} ${describeWeightDecay(opts, !point && !flags.given('weightDecay'))} · ${describeSchedule(opts)}${opts.clip ? ` · clip ${opts.clip}` : ''} · seed ${opts.seed}`);
   if (resumed?.note) console.log(resumed.note);
   console.log(`output    ${out}  (config.json, log.jsonl, loss.svg, checkpoint-<step>/ every ${opts.saveEvery || '∞'} steps, last ${opts.keep || 'all'} kept)`);
   console.log(`memory    ${humanBytes(process.memoryUsage().rss)} RSS after setup (${humanDuration((performance.now() - started) / 1000)})`);
@@ -233,7 +233,7 @@ function finish<B, M extends Module>(opts: TrainOptions, setup: TaskSetup<B, M>,
   console.log(asciiPlot(series));
   const last = records.at(-1);
   const val = [...records].reverse().find((r) => typeof r.val_loss === 'number');
-  const parts = [`done: ${int(trainer.step)} steps`];
+  const parts = [`done: ${count(trainer.step, 'step')}`];
   if (stepsRun > 0) parts.push(`${int(stepsRun)} in this run, ${humanDuration(seconds)} (${(stepsRun / seconds).toFixed(2)} steps/s)`);
   if (last) parts.push(`train loss ${last.loss.toFixed(4)}`);
   if (val) parts.push(`val loss ${val.val_loss!.toFixed(4)}${trainer.bestValLoss !== null ? ` (best ${trainer.bestValLoss.toFixed(4)})` : ''}`);

@@ -171,4 +171,12 @@ describe('tsgrad CLI does what it says (spawned)', function () {
   it('a bad TSGRAD_BACKEND is one line on stderr, not a stack trace', async () => {
     expectOneLineError(await tsgrad(['train', '--help'], { TSGRAD_BACKEND: 'cuda' }), /TSGRAD_BACKEND: unknown backend 'cuda' \(expected js, wasm, gpujs or auto\)/);
   });
+
+  it('counts agree with their nouns: 1 step, 1 batch', async () => {
+    const r = await tsgrad(nano(path.join(work, 'one'), '--steps', '1', '--batch-size', '300', '--block-size', '16'));
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/training {2}1 step \(1 epoch of 1 batch\)/);
+    expect(r.stdout).to.match(/done: 1 step · 1 in this run/);
+    expect(r.stdout).to.not.match(/\b1 (steps|batches|tokens|examples)\b/);
+  });
 });

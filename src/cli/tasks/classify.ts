@@ -12,7 +12,7 @@ import { epochBatches } from '../../train/batches.js';
 import { withSeed } from '../../train/trainer.js';
 import { classificationReport, formatConfusion, type ClassificationReport } from '../../train/metrics.js';
 import { BASE_PRESETS, type TrainOptions } from '../options.js';
-import { buildTokenizer, checkVocab, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
+import { buildTokenizer, checkVocab, count, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
 
 export type LabelledBatch = PaddedBatch & { labels: Tensor };
 
@@ -103,7 +103,7 @@ export async function setupClassify(opts: TrainOptions, ctx: TaskContext, savedL
     } : undefined,
     throughput: { unit: 'samples', count: (b) => b.labels.size },
     summary: [
-      `data      ${opts.data}: ${int(data.texts.length)} examples (${counts}); ${describeTokenizer(tokenizer)}, ${T} tokens at most`,
+      `data      ${opts.data}: ${count(data.texts.length, 'example')} (${counts}); ${describeTokenizer(tokenizer)}, ${T} tokens at most`,
       `split     train ${int(train.length)} · validation ${int(val.length)} (seeded)`,
     ],
     report: () => (last ? ['validation (macro averages over labels):', ...reportLines(last, data.labelNames)] : []),

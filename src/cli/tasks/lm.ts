@@ -10,7 +10,7 @@ import { randomBatches } from '../../train/batches.js';
 import { withSeed } from '../../train/trainer.js';
 import type { Tokenizer } from '../../data/tokenizers/index.js';
 import { BASE_PRESETS, type TrainOptions } from '../options.js';
-import { buildTokenizer, checkVocab, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
+import { buildTokenizer, checkVocab, count, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
 
 /** A prompt the tokenizer can encode: 'The ' for prose, 'An' for lists of names, else the first validation token. */
 export function defaultPrompt(tokenizer: Tokenizer, fallback: number): string {
@@ -55,8 +55,8 @@ export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<Tas
   }
   const padded = model.config.vocabSize > tokenizer.vocabSize ? `; model vocabulary padded to ${int(model.config.vocabSize)}` : '';
   const summary = [
-    `data      ${opts.data}: ${int(text.length)} characters → ${int(ids.length)} tokens (${describeTokenizer(tokenizer)})${padded}`,
-    `split     train ${int(train.length)} · validation ${int(val.length)} tokens (the last ${opts.valFraction * 100}%)`,
+    `data      ${opts.data}: ${count(text.length, 'character')} → ${count(ids.length, 'token')} (${describeTokenizer(tokenizer)})${padded}`,
+    `split     train ${int(train.length)} · validation ${count(val.length, 'token')} (the last ${opts.valFraction * 100}%)`,
   ];
   const evaluate = val.length > 0 && opts.evalBatches > 0 ? (m: GPT) => {
     let sum = 0;
