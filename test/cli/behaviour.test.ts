@@ -179,4 +179,16 @@ describe('tsgrad CLI does what it says (spawned)', function () {
     expect(r.stdout).to.match(/done: 1 step · 1 in this run/);
     expect(r.stdout).to.not.match(/\b1 (steps|batches|tokens|examples)\b/);
   });
+
+  it('a classifier that predicts one class for every example says so at the end of training and in eval', async () => {
+    // every text the same: the model cannot tell the examples apart, so it predicts one class for all
+    const same = path.join(work, 'same.tsv'), out = path.join(work, 'same');
+    fs.writeFileSync(same, `${Array.from({ length: 40 }, (_, i) => `the very same words\t${i % 4 ? 'ham' : 'spam'}`).join('\n')}\n`);
+    const r = await tsgrad(['train', '--model', 'bert-tiny', '--data', same, '--out', out, '--epochs', '1', '--block-size', '16', '--batch-size', '8', '--vocab-size', '40', '--val-fraction', '0.5']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/warning: the classifier predicts one class \('(ham|spam)'\) for every example: accuracy \S+ is that class's share/);
+    const e = await tsgrad(['eval', '--checkpoint', out, '--data', same]);
+    expect(e.code, e.stderr).to.equal(0);
+    expect(e.stdout).to.match(/predicts one class \('(ham|spam)'\) for every example/);
+  });
 });
