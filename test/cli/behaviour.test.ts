@@ -191,4 +191,22 @@ describe('tsgrad CLI does what it says (spawned)', function () {
     expect(e.code, e.stderr).to.equal(0);
     expect(e.stdout).to.match(/predicts one class \('(ham|spam)'\) for every example/);
   });
+
+  it("one validation figure per checkpoint: training's last val loss, eval and quantize --compare agree, and each names the windows", async () => {
+    const out = path.join(work, 'figure');
+    const r = await tsgrad(nano(out, '--steps', '12', '--eval-every', '6'));
+    expect(r.code, r.stderr).to.equal(0);
+    const windows = /18 windows of 32 tokens from the start of the validation split/;
+    expect(r.stdout).to.match(new RegExp(`eval {6}val loss over ${windows.source}`));
+    const trained = readJsonl(path.join(out, 'log.jsonl')).filter((l) => typeof l.val_loss === 'number').at(-1).val_loss as number;
+    const e = await tsgrad(['eval', '--checkpoint', out, '--data', text]);
+    expect(e.stdout).to.match(windows);
+    const evalLoss = Number(/^loss +(\S+)/m.exec(e.stdout)![1]);
+    const q = await tsgrad(['quantize', '--checkpoint', out, '--out', path.join(work, 'figure-int8'), '--compare', '--data', text]);
+    expect(q.code, q.stderr).to.equal(0);
+    expect(q.stdout).to.match(new RegExp(`compare {3}${windows.source}`));
+    const floatLoss = Number(/^ {2}loss +(\S+)/m.exec(q.stdout)![1]);
+    expect(evalLoss).to.equal(Number(trained.toFixed(4)));
+    expect(floatLoss).to.equal(evalLoss);
+  });
 });
