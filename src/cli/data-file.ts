@@ -18,7 +18,7 @@ export function checkDataFile(data: string): void {
   if (BUILT_IN.includes(data)) return;
   if (!fs.existsSync(data)) {
     const known = BUILT_IN.join(', ');
-    throw new Error(`--data ${data}: no such file (and not a built-in dataset: ${known})`);
+    throw new Error(`--data ${data}: file not found (and not a built-in dataset: ${known})`);
   }
   const stat = fs.statSync(data);
   if (stat.isDirectory()) throw new Error(`--data ${data} is a folder; give a text file (or one of ${BUILT_IN.join(', ')})`);

@@ -143,8 +143,8 @@ describe('tsgrad CLI does what it says (spawned)', function () {
       const empty = path.join(work, 'empty.txt');
       fs.writeFileSync(empty, '');
       expectOneLineError(await tsgrad(['train', '--data', empty, '--out', path.join(work, 'e1')]), /--data .*empty\.txt is empty \(0 bytes\)/);
-      expectOneLineError(await tsgrad(['train', '--model', 'bert-tiny', '--data', path.join(work, 'nope.tsv'), '--out', path.join(work, 'e2')]), /--data .*nope\.tsv: no such file/);
-      expectOneLineError(await tsgrad(['eval', '--checkpoint', path.join(work, 'extend'), '--data', path.join(work, 'nope.txt')]), /--data .*nope\.txt: no such file/);
+      expectOneLineError(await tsgrad(['train', '--model', 'bert-tiny', '--data', path.join(work, 'nope.tsv'), '--out', path.join(work, 'e2')]), /--data .*nope\.tsv: file not found/);
+      expectOneLineError(await tsgrad(['eval', '--checkpoint', path.join(work, 'extend'), '--data', path.join(work, 'nope.txt')]), /--data .*nope\.txt: file not found/);
     });
   });
 
