@@ -108,6 +108,17 @@ describe('tsgrad CLI does what it says (spawned)', function () {
     });
   });
 
+  it('a run resumed inside its warmup with more --steps finishes the warmup as planned, then follows the schedule of a run planned that long', async () => {
+    const out = path.join(work, 'in-warmup'), fresh = path.join(work, 'fresh-40');
+    expect((await tsgrad(nano(out, '--steps', '20', '--warmup', '10', '--save-every', '5', '--keep', '0'))).code).to.equal(0);
+    for (const s of [10, 15, 20]) fs.rmSync(path.join(out, `checkpoint-${s}`), { recursive: true, force: true });
+    const r = await tsgrad(nano(out, '--resume', '--steps', '40'));
+    expect(r.stdout).to.match(/schedule {2}--steps 20 → 40: the warmup ends at step 10 as planned, then warmup 10 then cosine to 1\.00e-4 over steps 10–40/);
+    expect((await tsgrad(nano(fresh, '--steps', '40', '--warmup', '10'))).code).to.equal(0);
+    const a = lrs(out), b = lrs(fresh);
+    for (let s = 6; s <= 40; s++) expect(a.get(s), `step ${s}`).to.be.closeTo(b.get(s)!, 1e-12);
+  });
+
   describe('what a --data file is', () => {
     const labelled = path.join(work, 'reviews.txt');
     before(() => {
