@@ -99,7 +99,7 @@ export function buildProgram(): Command {
     .option('--data <name|path>', 'data to score (default: the run\'s validation split)')
     .option('--batch-size <n>', 'examples per batch (default the run\'s)')
     .option('--block-size <n>', 'tokens per window/sequence (default the run\'s)')
-    .option('--max-batches <n>', 'score at most n batches (lm, mlm; default 100)')
+    .option('--max-batches <n>', "score at most n batches (lm, mlm; default the run's --eval-batches, the windows training scored)")
     .option('--seed <s>', 'seed of the MLM masks (default 1234)')
     .addHelpText('after', '\nExamples:\n  $ tsgrad eval --checkpoint runs/gpt-baby-moby-dick\n  $ tsgrad eval --checkpoint runs/bert-tiny-spam --data my-labelled.tsv')
     .action(async (opts: EvalFlags) => evalCommand(opts));
