@@ -22,8 +22,19 @@ export function num(v: number, digits = 6): string {
   return v.toFixed(digits);
 }
 
-/** [a, b, c] of a tensor's values or a list of numbers. */
+/**
+ * [a, b, c] of a tensor's values or a list of numbers; a matrix (or any tensor of 2+ dims) with its
+ * shape and its rows: `2×3 [[a, b, c], [d, e, f]]`, so that a lesson never prints W flattened.
+ */
 export function vec(values: Tensor | ArrayLike<number>, digits = 4): string {
+  if (values instanceof Tensor && values.ndim >= 2) {
+    const rows = (dim: number, offset: number, size: number): string => {
+      const n = values.shape[dim], inner = size / n;
+      if (dim === values.ndim - 1) return `[${Array.from(values.data.subarray(offset, offset + n), (v) => num(v, digits)).join(', ')}]`;
+      return `[${Array.from({ length: n }, (_, i) => rows(dim + 1, offset + i * inner, inner)).join(', ')}]`;
+    };
+    return `${values.shape.join('×')} ${rows(0, 0, values.size)}`;
+  }
   return `[${Array.from(values instanceof Tensor ? values.data : values, (v) => num(v, digits)).join(', ')}]`;
 }
 
@@ -39,9 +50,12 @@ export function maxAbsDiff(a: Tensor | ArrayLike<number>, b: Tensor | ArrayLike<
 /** Print `name  hand [..]  autograd [..]` and the agreement line; returns the difference. */
 export function compare(name: string, hand: Tensor | ArrayLike<number>, autograd: Tensor | ArrayLike<number>, digits = 6): number {
   const diff = maxAbsDiff(hand, autograd);
+  // a matrix shows its shape and rows on both lines, hand values (often a flat list) in its shape
+  const matrix = [autograd, hand].find((v): v is Tensor => v instanceof Tensor && v.ndim >= 2);
+  const shaped = (v: Tensor | ArrayLike<number>) => (matrix && !(v instanceof Tensor && v.ndim >= 2) ? new Tensor(Float64Array.from(v instanceof Tensor ? v.data : v), matrix.shape, 'float64') : v);
   console.log(`  ${name}`);
-  console.log(`    by hand:  ${vec(hand, digits)}`);
-  console.log(`    autograd: ${vec(autograd, digits)}`);
+  console.log(`    by hand:  ${vec(shaped(hand), digits)}`);
+  console.log(`    autograd: ${vec(shaped(autograd), digits)}`);
   console.log(`    max |hand − autograd| = ${diff.toExponential(1)}`);
   return diff;
 }

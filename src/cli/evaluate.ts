@@ -1,12 +1,13 @@
 // `tsgrad eval`: score a checkpoint on data — loss and perplexity for language models (lm, mlm);
 // accuracy, precision, recall, F1 and the confusion matrix for classifiers (D27). Without --data,
 // the run's own validation split, re-derived from the options saved in the checkpoint.
-import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/engine.js';
 import { GPT, BertForMaskedLM, BertForSequenceClassification } from '../models/index.js';
 import { MLP } from '../models/mlp.js';
 import { LeNet5 } from '../models/lenet.js';
 import { loadText, loadClassification } from '../data/datasets.js';
+import { checkDataFile } from './data-file.js';
+import { describeWindows, lmWindows, windowsLoss } from './val-windows.js';
 import { gatherRows, splitTokens, SequenceDataset } from '../data/loader.js';
 import { loadMnist } from '../data/mnist.js';
 import { isShardFolder, readSplit } from '../data/shards.js';
@@ -17,7 +18,7 @@ import { withSeed } from '../train/trainer.js';
 import { confinedData, recordedData, sameData } from '../train/run-data.js';
 import type { TrainOptions } from './options.js';
 import { nonNegativeInt, positiveInt } from './options.js';
-import { int } from './tasks/task.js';
+import { count, int } from './tasks/task.js';
 import { MaskedBlocks, maskOptions, mlmMetrics, toBlocks } from './tasks/mlm.js';
 import { classifyMetrics, classifySplit, encodeTexts, reportLines } from './tasks/classify.js';
 import { imageMetrics } from './tasks/image.js';
@@ -41,14 +42,15 @@ interface Source {
 }
 
 /** --data, or the data the checkpoint records, confined to its run folder; the run's own data is scored on its validation split. */
-function sourceOf(f: EvalFlags, ck: LoadedCheckpoint): Source {
+export function sourceOf(f: { data?: string }, ck: LoadedCheckpoint, command = 'eval'): Source {
   const recorded = ck.state?.options?.data;
   if (f.data) {
+    checkDataFile(f.data);
     const own = recordedData(recorded, ck.dir);
     if (own && sameData(f.data, own)) return { label: `the validation split of ${f.data}`, whole: false, data: f.data };
     return { label: f.data, whole: true, data: f.data };
   }
-  const data = confinedData(recorded, ck.dir, '--data', 'eval');
+  const data = confinedData(recorded, ck.dir, '--data', command);
   return { label: `the validation split of ${data}`, whole: false, data };
 }
 
@@ -57,7 +59,8 @@ export async function evalCommand(f: EvalFlags): Promise<void> {
   const ck = await loadAnyCheckpoint(f.checkpoint); // float or int8 (tsgrad quantize) checkpoints
   const opts = (ck.state?.options ?? {}) as Partial<TrainOptions>;
   const batchSize = f.batchSize !== undefined ? positiveInt('batch-size', f.batchSize) : opts.batchSize ?? 16;
-  const maxBatches = f.maxBatches !== undefined ? positiveInt('max-batches', f.maxBatches) : 100;
+  // by default the batches training evaluated (--eval-batches), so that eval prints training's figure
+  const maxBatches = f.maxBatches !== undefined ? positiveInt('max-batches', f.maxBatches) : typeof opts.evalBatches === 'number' && opts.evalBatches > 0 ? opts.evalBatches : 100;
   const seed = f.seed !== undefined ? nonNegativeInt('seed', f.seed) : 1234;
   const valFraction = opts.valFraction ?? 0.1;
   console.log(`checkpoint ${ck.dir} (task ${ck.task}${ck.state ? `, step ${ck.state.step}` : ''})`);
@@ -69,23 +72,11 @@ export async function evalCommand(f: EvalFlags): Promise<void> {
     // a shard folder (tsgrad prepare): read only the windows scored, from its held-out tail
     const tokens = isShardFolder(src.data) ? readSplit(src.data, src.whole ? 'all' : 'val', maxBatches * batchSize * T + 1)
       : src.whole ? Int32Array.from(ck.tokenizer!.encode(loadText(src.data))) : splitTokens(Int32Array.from(ck.tokenizer!.encode(loadText(src.data))), valFraction).val;
-    // non-overlapping windows from the start: every scored token once, no randomness
-    const windows = Math.min(Math.floor((tokens.length - 1) / T), maxBatches * batchSize);
-    if (windows < 1) throw new Error(`eval: ${src.label} has ${tokens.length} tokens, too few for a block of ${T}`);
-    let sum = 0;
-    noGrad(() => {
-      for (let w0 = 0; w0 < windows; w0 += batchSize) {
-        const n = Math.min(batchSize, windows - w0);
-        const x = new Int32Array(n * T), y = new Int32Array(n * T);
-        for (let b = 0; b < n; b++) {
-          x.set(tokens.subarray((w0 + b) * T, (w0 + b + 1) * T), b * T);
-          y.set(tokens.subarray((w0 + b) * T + 1, (w0 + b + 1) * T + 1), b * T);
-        }
-        sum += model.forward(new Tensor(x, [n, T], 'int32'), new Tensor(y, [n, T], 'int32')).loss.item() * n;
-      }
-    });
-    const loss = sum / windows;
-    console.log(`data       ${src.label}: ${int(tokens.length)} tokens; ${int(windows)} windows of ${T} scored (${int(windows * T)} tokens)`);
+    // non-overlapping windows from the start: every scored token once, no randomness (val-windows.ts)
+    const windows = lmWindows(tokens, T, batchSize, maxBatches);
+    if (windows.windows < 1) throw new Error(`eval: ${src.label} has ${tokens.length} tokens, too few for a block of ${T}`);
+    const loss = noGrad(() => windowsLoss(model, windows));
+    console.log(`data       ${describeWindows(windows, src.label)}${f.maxBatches === undefined ? ` (the run's --eval-batches ${maxBatches} × --batch-size ${batchSize}; --max-batches for more)` : ''}`);
     console.log(`loss       ${loss.toFixed(4)}`);
     console.log(`perplexity ${Math.exp(loss).toFixed(3)}`);
     return;
@@ -100,7 +91,7 @@ export async function evalCommand(f: EvalFlags): Promise<void> {
     if (rows.length === 0) throw new Error(`eval: ${src.label} has no block of ${T} tokens`);
     const data = new MaskedBlocks(gatherRows(blocks, rows), maskOptions(tok));
     const r = withSeed(seed, () => noGrad(() => mlmMetrics(model, data, batchSize, maxBatches)));
-    console.log(`data       ${src.label}: ${int(rows.length)} blocks of ${T} tokens, 15% masked (seed ${seed}), up to ${maxBatches} batches of ${batchSize}`);
+    console.log(`data       ${src.label}: ${count(rows.length, 'block')} of ${T} tokens, 15% masked (seed ${seed}), up to ${maxBatches} batches of ${batchSize}`);
     console.log(`loss       ${r.loss.toFixed(4)}`);
     console.log(`perplexity ${r.perplexity.toFixed(3)}`);
     console.log(`masked-token accuracy ${r.accuracy.toFixed(4)}`);
@@ -118,7 +109,7 @@ export async function evalCommand(f: EvalFlags): Promise<void> {
     const seqs = encodeTexts(tok, rows.map((i) => data.texts[i]), T);
     const set = new SequenceDataset(seqs, Int32Array.from(rows, (i) => data.labels[i]), { maxLen: T, padId: tok.padId, padToLongest: true });
     const { loss, report } = noGrad(() => classifyMetrics(model, set, batchSize, labelNames.length));
-    console.log(`data       ${src.label}: ${int(rows.length)} examples`);
+    console.log(`data       ${src.label}: ${count(rows.length, 'example')}`);
     console.log(`loss       ${loss.toFixed(4)}`);
     for (const line of reportLines(report, labelNames)) console.log(line);
     return;

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { gptPresets, bertPresets } from '../models/presets.js';
 import { CLASSIFICATION_DATASETS, IMAGE_DATASETS } from '../data/datasets.js';
 import type { Task } from '../train/checkpoint.js';
+import { labelledShape } from './data-file.js';
 
 export type OptimizerName = 'adam' | 'adamw' | 'sgd';
 export type ScheduleName = 'cosine' | 'step' | 'none';
@@ -71,7 +72,8 @@ export function defaultTask(model: string, data: string | undefined, init: strin
   const family = familyOf(model);
   if (family === 'gpt') return 'lm';
   if (family === 'image') return 'image';
-  const labelled = data !== undefined && ((CLASSIFICATION_DATASETS as readonly string[]).includes(data) || /\.(tsv|csv)$/i.test(data));
+  // labelled: the spam set, a .tsv/.csv file, or any file whose every line is text<TAB>label (data-file.ts)
+  const labelled = data !== undefined && ((CLASSIFICATION_DATASETS as readonly string[]).includes(data) || /\.(tsv|csv)$/i.test(data) || labelledShape(data) !== null);
   return labelled || init ? 'classify' : 'mlm';
 }
 
@@ -112,6 +114,26 @@ export function presetDefaults(model: string, task: Task): Defaults {
     case 'lenet5': return { ...common, clip: 0, optimizer: 'adam', schedule: 'none', tokenizer: 'none', vocabSize: 0, batchSize: 64, blockSize: 0, lr: 1e-3, epochs: 3, evalBatches: 0, saveEvery: 500 };
   }
   throw new Error(`unknown model '${model}' (known: ${MODELS.join(', ')})`);
+}
+
+/**
+ * PyTorch's default weight decay of each optimizer: Adam and SGD 0 (their decay is an L2 term added
+ * to the gradient, which with Adam's normalisation swamps small gradients), AdamW 0.01 (decoupled).
+ */
+export const OPTIMIZER_WEIGHT_DECAY: Record<OptimizerName, number> = { adam: 0, sgd: 0, adamw: 0.01 };
+
+/** The preset's weight decay with the preset's optimizer; another optimizer brings its own default. */
+export function defaultWeightDecay(optimizer: OptimizerName, d: Pick<Defaults, 'optimizer' | 'weightDecay'>): number {
+  return optimizer === d.optimizer ? d.weightDecay : OPTIMIZER_WEIGHT_DECAY[optimizer];
+}
+
+/** The banner's words for the decay applied: how (decoupled or L2) and, when defaulted, whose default. */
+export function describeWeightDecay(o: Pick<TrainOptions, 'optimizer' | 'weightDecay' | 'model' | 'task'>, defaulted: boolean): string {
+  const d = presetDefaults(o.model, o.task);
+  const how = o.weightDecay === 0 ? '' : o.optimizer === 'adamw' ? ', decoupled, matrices only' : ', L2 in the gradient, matrices only';
+  const name = { adam: 'Adam', adamw: 'AdamW', sgd: 'SGD' }[o.optimizer];
+  const whose = !defaulted ? '' : o.optimizer === d.optimizer ? ", the preset's" : `, ${name}'s default; the preset's ${d.weightDecay} goes with ${d.optimizer}`;
+  return `wd ${o.weightDecay}${how || whose ? ` (${[how.slice(2), whose.slice(2)].filter(Boolean).join('; ')})` : ''}`;
 }
 
 /** Which tasks a model family can do. */

@@ -23,8 +23,10 @@ const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ').trim();
 
 const TRAIN_EXAMPLES = `
 Models: ${MODELS.join(', ')}
-Data:   moby-dick, names, spam, mnist, a .txt file (lm, mlm), a text<TAB>label file (classify),
-        or a folder written by tsgrad prepare (lm: token shards read by window)
+Data:   moby-dick, names, spam, mnist, a folder written by tsgrad prepare (lm: token shards read by
+        window), or a file. What a file's shape means:
+        every line text<TAB>label (2–50 labels; .tsv, .csv or any other name): labelled data,
+        a BERT model classifies it; any other text: lm (GPT) or mlm (BERT). --task overrides.
 Tasks:  lm (GPT), mlm and classify (BERT), image (mlp, lenet5 on mnist); the default follows
         from --model and --data (BERT on labelled data or with --init: classify)
 
@@ -68,7 +70,7 @@ export function buildProgram(): Command {
     .option('--save-every <k>', 'checkpoint every k steps (and at the end)')
     .option('--keep <n>', 'keep the newest n checkpoints (0: all)')
     .option('--out <dir>', 'run folder (default runs/<model>-<data>)')
-    .option('--resume', 'continue the run in --out from its newest complete checkpoint')
+    .option('--resume [when]', "continue the run in --out from its newest verified checkpoint (an error if it has none); 'auto': start fresh when there is none")
     .option('--overwrite', 'start again in an --out folder that holds a run')
     .option('--init <dir>', 'start from a checkpoint\'s weights and tokenizer (e.g. an MLM run before classify, D22)')
     .option('--tokenizer <spec>', 'char | bpe | wordpiece | a folder with tokenizer.json, vocab.json + merges.txt, or vocab.txt')
@@ -101,7 +103,7 @@ export function buildProgram(): Command {
     .option('--data <name|path>', 'data to score (default: the run\'s validation split)')
     .option('--batch-size <n>', 'examples per batch (default the run\'s)')
     .option('--block-size <n>', 'tokens per window/sequence (default the run\'s)')
-    .option('--max-batches <n>', 'score at most n batches (lm, mlm; default 100)')
+    .option('--max-batches <n>', "score at most n batches (lm, mlm; default the run's --eval-batches, the windows training scored)")
     .option('--seed <s>', 'seed of the MLM masks (default 1234)')
     .addHelpText('after', '\nExamples:\n  $ tsgrad eval --checkpoint runs/gpt-baby-moby-dick\n  $ tsgrad eval --checkpoint runs/bert-tiny-spam --data my-labelled.tsv')
     .action(async (opts: EvalFlags) => evalCommand(opts));

@@ -14,7 +14,6 @@ import { loadMnist } from '../data/mnist.js';
 import type { Tokenizer, WordPieceTokenizer } from '../data/tokenizers/index.js';
 import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { writeManifest } from '../train/manifest.js';
-import { confinedData } from '../train/run-data.js';
 import { withSeed } from '../train/trainer.js';
 import { quantizeCheckpoint, loadQuantized, type QuantizeReport } from '../deploy/quantized.js';
 import type { TrainOptions } from './options.js';
@@ -22,6 +21,8 @@ import { positiveInt } from './options.js';
 import { int } from './tasks/task.js';
 import { classifySplit, encodeTexts } from './tasks/classify.js';
 import { MaskedBlocks, maskOptions, toBlocks } from './tasks/mlm.js';
+import { describeWindows, lmWindows } from './val-windows.js';
+import { sourceOf } from './evaluate.js';
 
 export interface QuantizeFlags {
   checkpoint: string;
@@ -43,7 +44,7 @@ export function registerQuantize(program: Command): void {
     .option('--overwrite', 'replace an existing --out folder')
     .option('--compare', 'score the float32 and the int8 model on the same data: loss, accuracy, agreement, speed')
     .option('--data <name|path>', '--compare: data to score (default: the run\'s validation split)')
-    .option('--max-batches <n>', '--compare: batches to score (default 20)')
+    .option('--max-batches <n>', "--compare: batches to score (default: the run's --eval-batches for lm and mlm, as training and eval score; the whole validation split for classify and image)")
     .option('--generate-tokens <n>', '--compare, lm: greedy tokens generated to time each model (default 100)')
     .addHelpText('after', `
 Examples:
@@ -56,7 +57,7 @@ Examples:
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
 
 export async function quantizeCommand(f: QuantizeFlags): Promise<void> {
-  const maxBatches = f.maxBatches !== undefined ? positiveInt('max-batches', f.maxBatches) : 20;
+  const maxBatches = f.maxBatches !== undefined ? positiveInt('max-batches', f.maxBatches) : null; // null: as eval (prepare)
   const generateTokens = f.generateTokens !== undefined ? positiveInt('generate-tokens', f.generateTokens) : 100;
   let t0 = performance.now();
   const float = await loadCheckpoint(f.checkpoint);
@@ -139,33 +140,26 @@ interface Bench {
 }
 
 /** The batches both models are scored on, drawn once (MLM masks too), as `tsgrad eval` picks them. */
-function prepare(ck: LoadedCheckpoint, data: string | undefined, maxBatches: number): Bench {
+function prepare(ck: LoadedCheckpoint, data: string | undefined, given: number | null): Bench {
   const opts = (ck.state?.options ?? {}) as Partial<TrainOptions>;
+  // by default what training and `tsgrad eval` score: the run's --eval-batches (lm, mlm), else everything
+  const maxBatches = given ?? (opts.evalBatches && opts.evalBatches > 0 ? opts.evalBatches : Infinity);
   const B = opts.batchSize ?? 16, valFraction = opts.valFraction ?? 0.1, seed = opts.seed ?? 1337;
   const model = ck.model;
   // the recorded data only inside the run folder; anything else the user names with --data
-  const source = data ?? (ck.task === 'image' && opts.data === undefined ? undefined : confinedData(opts.data, ck.dir, '--data', 'quantize --compare'));
-  const whole = data !== undefined;
-  const what = whole ? source! : `the validation split of ${source}`;
+  // as `tsgrad eval`: the run's own data (named again or not) on its validation split, other --data whole
+  const src = ck.task === 'image' && data === undefined && opts.data === undefined ? null : sourceOf({ data }, ck, 'quantize --compare');
+  const source = src?.data, whole = src?.whole ?? false, what = src?.label ?? 'mnist';
   const batches: Batch[] = [];
 
   if (model instanceof GPT) {
     const T = Math.min(opts.blockSize ?? model.config.nPositions, model.config.nPositions);
     const ids = Int32Array.from(ck.tokenizer!.encode(loadText(source!)));
     const tokens = whole ? ids : splitTokens(ids, valFraction).val;
-    const windows = Math.min(Math.floor((tokens.length - 1) / T), maxBatches * B);
-    if (windows < 1) throw new Error(`quantize --compare: ${what} has too few tokens for a block of ${T}`);
-    for (let w0 = 0; w0 < windows; w0 += B) {
-      const n = Math.min(B, windows - w0);
-      const x = new Int32Array(n * T), y = new Int32Array(n * T);
-      for (let b = 0; b < n; b++) {
-        x.set(tokens.subarray((w0 + b) * T, (w0 + b + 1) * T), b * T);
-        y.set(tokens.subarray((w0 + b) * T + 1, (w0 + b + 1) * T + 1), b * T);
-      }
-      const xt = new Tensor(x, [n, T], 'int32'), yt = new Tensor(y, [n, T], 'int32');
-      batches.push({ forward: (m) => checked(m, GPT).forward(xt, yt), targets: y });
-    }
-    return { label: `${what}: ${int(windows)} windows of ${T} tokens`, batches, accuracyName: 'next-token accuracy', unit: 'tokens', items: windows * T };
+    const w = lmWindows(tokens, T, B, maxBatches); // the windows training and eval score (val-windows.ts)
+    if (w.windows < 1) throw new Error(`quantize --compare: ${what} has too few tokens for a block of ${T}`);
+    for (const b of w.batches) batches.push({ forward: (m) => checked(m, GPT).forward(b.x, b.y), targets: b.y.data as Int32Array });
+    return { label: describeWindows(w, what), batches, accuracyName: 'next-token accuracy', unit: 'tokens', items: w.windows * T };
   }
   if (model instanceof BertForSequenceClassification) {
     const tok = ck.tokenizer as WordPieceTokenizer;

@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import { manualSeed } from '../tensor/random.js';
 import type { Module } from '../nn/module.js';
 import { Adam, AdamW, SGD, type Optimizer } from '../optim/index.js';
-import { CosineAnnealingLR, LinearWarmup, StepLR, type LRScheduler } from '../optim/schedulers.js';
+import { buildScheduler, describeSchedule, resumedScheduler } from './schedule.js';
+import { checkDataFile, describeShape, labelledShape } from './data-file.js';
+import { nothingToResume, resumeMode, type ResumeMode } from './resume.js';
 import { saveTokenizer } from '../data/tokenizers/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import { Trainer } from '../train/trainer.js';
@@ -16,11 +18,11 @@ import { progress, humanBytes, humanDuration } from '../train/progress.js';
 import { LOG_FILE, lossSeries, readLog } from '../train/runlog.js';
 import { asciiPlot, svgPlot } from '../train/plot.js';
 import {
-  checkTask, defaultData, defaultOutDir, defaultTask, familyOf, nonNegative, nonNegativeInt, positiveInt, presetDefaults,
+  checkTask, defaultData, defaultWeightDecay, describeWeightDecay, defaultOutDir, defaultTask, familyOf, nonNegative, nonNegativeInt, positiveInt, presetDefaults,
   TRAJECTORY_OPTIONS, type OptimizerName, type ScheduleName, type TrainOptions,
 } from './options.js';
 import type { TaskContext, TaskSetup } from './tasks/task.js';
-import { int } from './tasks/task.js';
+import { count, int } from './tasks/task.js';
 import { setupLm } from './tasks/lm.js';
 import { setupLmShards } from './tasks/lm-shards.js';
 import { isShardFolder } from '../data/shards.js';
@@ -43,16 +45,18 @@ const oneOf = <T extends string>(name: string, v: string, allowed: readonly T[])
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** Flags + the preset's defaults → every option (steps and evalEvery may still be 0: set from the data). */
-export function resolveOptions({ values: v }: Flags): TrainOptions & { resume: boolean; overwrite: boolean } {
+export function resolveOptions({ values: v }: Flags): TrainOptions & { resume: ResumeMode; overwrite: boolean } {
   const model = String(v.model ?? 'gpt-baby');
   familyOf(model);
   const init = v.init ? String(v.init) : null;
+  if (v.data !== undefined) checkDataFile(String(v.data));
   const task: Task = v.task ? oneOf('task', String(v.task), TASKS) : defaultTask(model, v.data, init);
   const data = String(v.data ?? defaultData(task));
   checkTask(model, task, data);
   const d = presetDefaults(model, task);
   if (v.steps !== undefined && v.epochs !== undefined) throw new Error('give --steps or --epochs, not both');
   const epochs = v.epochs !== undefined ? positiveInt('epochs', v.epochs) : v.steps !== undefined ? null : d.epochs ?? null;
+  const optimizer = v.optimizer !== undefined ? oneOf<OptimizerName>('optimizer', v.optimizer, ['adam', 'adamw', 'sgd']) : d.optimizer;
   const valFraction = v.valFraction !== undefined ? nonNegative('val-fraction', v.valFraction) : d.valFraction;
   if (valFraction >= 1) throw new Error(`--val-fraction must be below 1 (got ${valFraction})`);
   return {
@@ -63,8 +67,8 @@ export function resolveOptions({ values: v }: Flags): TrainOptions & { resume: b
     gradAccum: v.gradAccum !== undefined ? positiveInt('grad-accum', v.gradAccum) : d.gradAccum,
     blockSize: v.blockSize !== undefined ? positiveInt('block-size', v.blockSize) : d.blockSize,
     lr: v.lr !== undefined ? nonNegative('lr', v.lr) : d.lr,
-    optimizer: v.optimizer !== undefined ? oneOf<OptimizerName>('optimizer', v.optimizer, ['adam', 'adamw', 'sgd']) : d.optimizer,
-    weightDecay: v.weightDecay !== undefined ? nonNegative('weight-decay', v.weightDecay) : d.weightDecay,
+    optimizer,
+    weightDecay: v.weightDecay !== undefined ? nonNegative('weight-decay', v.weightDecay) : defaultWeightDecay(optimizer, d),
     warmup: v.warmup !== undefined ? nonNegativeInt('warmup', v.warmup) : d.warmup,
     schedule: v.schedule !== undefined ? oneOf<ScheduleName>('schedule', v.schedule, ['cosine', 'step', 'none']) : d.schedule,
     clip: v.clip !== undefined ? nonNegative('clip', v.clip) : d.clip,
@@ -81,7 +85,7 @@ export function resolveOptions({ values: v }: Flags): TrainOptions & { resume: b
     augment: v.augment !== undefined ? nonNegativeInt('augment', v.augment) : d.augment,
     sampleTokens: v.sampleTokens !== undefined ? nonNegativeInt('sample-tokens', v.sampleTokens) : d.sampleTokens,
     logEvery: v.logEvery !== undefined ? nonNegativeInt('log-every', v.logEvery) : d.logEvery,
-    resume: Boolean(v.resume),
+    resume: resumeMode(v.resume),
     overwrite: Boolean(v.overwrite),
   };
 }
@@ -94,20 +98,6 @@ function buildOptimizer(model: Module, o: TrainOptions): Optimizer<any> {
     : [{ params }];
   if (o.optimizer === 'sgd') return new SGD(groups, { lr: o.lr, momentum: 0.9 });
   return o.optimizer === 'adamw' ? new AdamW(groups, { lr: o.lr }) : new Adam(groups, { lr: o.lr });
-}
-
-/** Warmup from lr/(W+1) to lr over W steps (nanoGPT's linear ramp), then cosine down to lr/10 or ×0.1 every third of the run. */
-function buildScheduler(opt: Optimizer<any>, o: TrainOptions): LRScheduler | null {
-  const rest = Math.max(1, o.steps - o.warmup);
-  const main = o.schedule === 'cosine' ? new CosineAnnealingLR(opt, { tMax: rest, etaMin: o.lr / 10 })
-    : o.schedule === 'step' ? new StepLR(opt, { stepSize: Math.max(1, Math.round(rest / 3)), gamma: 0.1 }) : null;
-  if (o.warmup > 0) return new LinearWarmup(opt, { warmupSteps: o.warmup, startFactor: 1 / (o.warmup + 1), after: main ?? undefined });
-  return main;
-}
-
-function describeSchedule(o: TrainOptions): string {
-  const main = o.schedule === 'cosine' ? `cosine to ${(o.lr / 10).toExponential(2)}` : o.schedule === 'step' ? 'step ×0.1 every third' : 'constant';
-  return o.warmup > 0 ? `warmup ${o.warmup} then ${main}` : main;
 }
 
 const OVERRIDABLE: (keyof TrainOptions)[] = ['steps', 'epochs', 'evalEvery', 'evalBatches', 'saveEvery', 'keep', 'sampleTokens', 'logEvery'];
@@ -137,8 +127,10 @@ export async function trainCommand(flags: Flags): Promise<void> {
       const data = flags.given('data') ? opts.data : confinedData(saved.data, point.dir, '--data', '--resume');
       opts = { ...saved, ...overrides, data, out };
       console.log(`resuming ${out} from ${path.basename(point.dir)} (step ${point.state.step})`);
+    } else if (resume === 'auto') {
+      console.log(`--resume auto: no checkpoint in ${out}; starting a fresh run from step 0`);
     } else {
-      console.log(`--resume: no complete checkpoint in ${out}; starting from step 0`);
+      throw nothingToResume(out);
     }
   } else if (listCheckpoints(out).length > 0 || fs.existsSync(path.join(out, LOG_FILE))) {
     if (!overwrite) throw new Error(`${out} already holds a run; --resume continues it, --overwrite starts it again, --out picks another folder`);
@@ -147,6 +139,8 @@ export async function trainCommand(flags: Flags): Promise<void> {
   }
 
   console.log(`tsgrad train · ${opts.model} on ${opts.data} · task ${opts.task}`);
+  const shape = !point && !flags.given('task') && opts.task === 'classify' && !/\.(tsv|csv)$/i.test(opts.data) ? labelledShape(opts.data) : null;
+  if (shape) console.log(describeShape(opts.data, shape));
   opts.gradAccum ??= 1; // runs saved before --grad-accum existed
   checkRunMemory(opts, (l) => console.log(l)); // before any model or optimizer is built
   manualSeed(opts.seed);
@@ -180,7 +174,9 @@ async function trainTask<B, M extends Module>(setup: TaskSetup<B, M>, { opts, po
   if (!point && !flags.given('warmup')) opts.warmup = Math.min(opts.warmup, Math.floor(opts.steps / 10)); // a short run warms up for a tenth of it
   const { model } = setup;
   const optimizer = buildOptimizer(model, opts);
-  const scheduler = buildScheduler(optimizer, opts);
+  // a resumed run given a new --steps re-plans the rest of its schedule from where it is (schedule.ts)
+  const resumed = point ? resumedScheduler(optimizer, opts, point.state.scheduler, Number(point.state.options?.steps), point.state.step) : null;
+  const scheduler = resumed ? resumed.scheduler : buildScheduler(optimizer, opts);
 
   const params = model.numParameters();
   for (const line of setup.summary) console.log(line);
@@ -188,8 +184,9 @@ async function trainTask<B, M extends Module>(setup: TaskSetup<B, M>, { opts, po
   const accum = opts.gradAccum > 1 ? ` × grad-accum ${opts.gradAccum} (${int(opts.gradAccum * opts.batchSize)} ${family === 'image' ? 'samples' : `× ${opts.blockSize} tokens`} per step)` : '';
   const shape = (family === 'image' ? `batch ${opts.batchSize}` : `batch ${opts.batchSize} × ${opts.blockSize} tokens`) + accum;
   const epochCount = perEpoch ? opts.steps / perEpoch : 0;
-  const epochsNote = perEpoch ? ` (${epochCount.toFixed(opts.steps % perEpoch === 0 ? 0 : 2)} epoch${epochCount === 1 ? '' : 's'} of ${int(perEpoch)} batches)` : '';
-  console.log(`training  ${int(opts.steps)} steps${epochsNote} · ${shape} · ${optimizer.constructor.name} lr ${opts.lr.toExponential(2)}${opts.weightDecay ? ` wd ${opts.weightDecay}` : ''} · ${describeSchedule(opts)}${opts.clip ? ` · clip ${opts.clip}` : ''} · seed ${opts.seed}`);
+  const epochsNote = perEpoch ? ` (${epochCount.toFixed(opts.steps % perEpoch === 0 ? 0 : 2)} epoch${epochCount === 1 ? '' : 's'} of ${count(perEpoch, 'batch', 'batches')})` : '';
+  console.log(`training  ${count(opts.steps, 'step')}${epochsNote} · ${shape} · ${optimizer.constructor.name} lr ${opts.lr.toExponential(2)} ${describeWeightDecay(opts, !point && !flags.given('weightDecay'))} · ${describeSchedule(opts)}${opts.clip ? ` · clip ${opts.clip}` : ''} · seed ${opts.seed}`);
+  if (resumed?.note) console.log(resumed.note);
   console.log(`output    ${out}  (config.json, log.jsonl, loss.svg, checkpoint-<step>/ every ${opts.saveEvery || '∞'} steps, last ${opts.keep || 'all'} kept)`);
   console.log(`memory    ${humanBytes(process.memoryUsage().rss)} RSS after setup (${humanDuration((performance.now() - started) / 1000)})`);
 
@@ -243,7 +240,7 @@ function finish<B, M extends Module>(opts: TrainOptions, setup: TaskSetup<B, M>,
   console.log(asciiPlot(series));
   const last = records.at(-1);
   const val = [...records].reverse().find((r) => typeof r.val_loss === 'number');
-  const parts = [`done: ${int(trainer.step)} steps`];
+  const parts = [`done: ${count(trainer.step, 'step')}`];
   if (stepsRun > 0) parts.push(`${int(stepsRun)} in this run, ${humanDuration(seconds)} (${(stepsRun / seconds).toFixed(2)} steps/s)`);
   if (last) parts.push(`train loss ${last.loss.toFixed(4)}`);
   if (val) parts.push(`val loss ${val.val_loss!.toFixed(4)}${trainer.bestValLoss !== null ? ` (best ${trainer.bestValLoss.toFixed(4)})` : ''}`);

@@ -3,7 +3,7 @@
 // LayerNorm → logits. Module names are Hugging Face's GPT-2 names, so weights map one to one.
 import { Tensor } from '../tensor/tensor.js';
 import { arange } from '../tensor/creation.js';
-import { random } from '../tensor/random.js';
+import { random, withSeed } from '../tensor/random.js';
 import { fmt } from '../tensor/shape.js';
 import { noGrad } from '../autograd/engine.js';
 import { cat } from '../autograd/ops/shape.js';
@@ -133,6 +133,11 @@ export interface GenerateOptions {
   temperature?: number;
   topK?: number | null;
   greedy?: boolean;
+  /**
+   * Sample from this seed's own random stream, leaving tsgrad's global stream where it was (the
+   * same seed gives the same tokens whatever ran before); without it, draws from the global stream.
+   */
+  seed?: number;
 }
 
 export class GPT extends Module {
@@ -197,7 +202,14 @@ export class GPT extends Module {
    * Append maxNewTokens tokens to idx (B, T), each sampled from the last position's distribution:
    * logits / temperature, keep the topK largest, softmax, draw (seeded) — or argmax when greedy.
    */
-  generate(idx: Tensor, maxNewTokens: number, { temperature = 1, topK = null, greedy = false }: GenerateOptions = {}): Tensor {
+  generate(idx: Tensor, maxNewTokens: number, options: GenerateOptions = {}): Tensor {
+    const { seed, ...rest } = options;
+    if (seed === undefined) return this.#generate(idx, maxNewTokens, rest);
+    if (!Number.isInteger(seed) || seed < 0) throw new Error(`GPT.generate: seed must be a non-negative integer (got ${seed})`);
+    return withSeed(seed, () => this.#generate(idx, maxNewTokens, rest));
+  }
+
+  #generate(idx: Tensor, maxNewTokens: number, { temperature = 1, topK = null, greedy = false }: GenerateOptions): Tensor {
     if (!(temperature > 0)) throw new Error(`GPT.generate: temperature must be > 0 (got ${temperature})`);
     if (topK !== null && topK !== undefined && !(Number.isInteger(topK) && topK >= 1)) throw new Error(`GPT.generate: topK must be a positive integer (got ${topK})`);
     const wasTraining = this.training;

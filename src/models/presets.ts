@@ -35,9 +35,11 @@ export function isBertPreset(name: string): name is keyof typeof bertPresets {
 }
 
 /** The config of a named preset (a fresh copy). */
-export function preset(name: 'gpt-nano' | 'gpt-baby' | 'gpt-mini' | 'gpt2-small'): GPTConfig;
-export function preset(name: 'bert-tiny' | 'bert-mini' | 'bert-base'): BertConfig;
-export function preset(name: string): GPTConfig | BertConfig;
+// Typed by the preset names, so that a typo fails to type-check (a string from elsewhere:
+// narrow it with isGptPreset / isBertPreset first); the runtime check stays for JavaScript callers.
+export function preset(name: keyof typeof gptPresets): GPTConfig;
+export function preset(name: keyof typeof bertPresets): BertConfig;
+export function preset(name: PresetName): GPTConfig | BertConfig;
 export function preset(name: string): GPTConfig | BertConfig {
   if (isGptPreset(name)) return { ...gptPresets[name] };
   if (isBertPreset(name)) return { ...bertPresets[name] };

@@ -1,6 +1,7 @@
 // Containers: Sequential (calls its modules in order) and ModuleList (holds modules, no forward).
 // Children live under the keys '0', '1', …, so their parameters are named `0.weight`, `h.3.attn…`.
 import { Module } from './module.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /** Modules held under '0', '1', …: indexing `list[i]`, `get(i)` (negative counts from the end), iteration. */
 abstract class IndexedModules<T extends Module> extends Module {
@@ -44,6 +45,9 @@ export class Sequential extends IndexedModules<Module> {
     super(modules);
   }
 
+  /** A tensor in, a tensor out (the usual stack of layers); any other input as its first module takes. */
+  override forward(x: Tensor): Tensor;
+  override forward(x: any): any;
   override forward(x: any): any {
     for (const m of this) x = m.forward(x);
     return x;

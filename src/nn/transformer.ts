@@ -1,5 +1,6 @@
 // Transformer layers (D21). TransformerEncoderLayer is post-LayerNorm, as BERT and PyTorch's default:
-//   x = LN₁(x + Dropout(SelfAttn(x)));  x = LN₂(x + Dropout(FFN(x))),  FFN = Linear → GELU → Dropout → Linear.
+//   x = LN₁(x + Dropout(SelfAttn(x)));  x = LN₂(x + Dropout(FFN(x))),  FFN = Linear → act → Dropout → Linear,
+// act ReLU by default (PyTorch's nn.TransformerEncoderLayer), activation: 'gelu' for BERT's exact GELU.
 // TransformerDecoderBlock is pre-LayerNorm and causal, as GPT-2:
 //   x = x + Dropout(Attn(LN₁(x)));  x = x + Dropout(MLP(LN₂(x))),  MLP = Linear(C, 4C) → GELU(tanh) → Linear(4C, C).
 import type { Tensor } from '../tensor/tensor.js';
@@ -14,7 +15,7 @@ export interface TransformerEncoderLayerOptions {
   dimFeedforward?: number;
   dropout?: number;
   layerNormEps?: number;
-  /** 'gelu' (exact, BERT; the default here) or 'relu' (PyTorch's default). */
+  /** 'relu' (the default, as PyTorch's) or 'gelu' (exact, BERT's). */
   activation?: 'gelu' | 'relu';
   bias?: boolean;
 }
@@ -33,7 +34,7 @@ export class TransformerEncoderLayer extends Module {
 
   constructor(dModel: number, nHead: number, opts: TransformerEncoderLayerOptions = {}) {
     super();
-    const { dimFeedforward = 2048, dropout = 0.1, layerNormEps = 1e-5, activation = 'gelu', bias = true } = opts;
+    const { dimFeedforward = 2048, dropout = 0.1, layerNormEps = 1e-5, activation = 'relu', bias = true } = opts;
     if (activation !== 'gelu' && activation !== 'relu') throw new Error(`TransformerEncoderLayer: activation must be 'gelu' or 'relu' (got '${activation}')`);
     this.selfAttn = new MultiheadAttention(dModel, nHead, { bias, dropout });
     this.linear1 = new Linear(dModel, dimFeedforward, { bias });

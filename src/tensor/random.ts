@@ -24,6 +24,17 @@ export function setRngState(state: RngState): void {
   rng = seedrandom.alea('', { state: { ...state } });
 }
 
+/** Run fn on its own seed and put tsgrad's random stream back afterwards (samples, evaluations). */
+export function withSeed<T>(seed: number, fn: () => T): T {
+  const saved = getRngState();
+  try {
+    manualSeed(seed);
+    return fn();
+  } finally {
+    setRngState(saved);
+  }
+}
+
 /** Uniform in [0, 1). */
 export function random(): number {
   return rng();

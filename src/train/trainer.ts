@@ -11,7 +11,8 @@
 //   await trainer.fit(500);
 import * as path from 'node:path';
 import { Tensor } from '../tensor/tensor.js';
-import { getRngState, manualSeed, setRngState } from '../tensor/random.js';
+import { getRngState, setRngState, withSeed } from '../tensor/random.js';
+export { withSeed }; // defined with the random stream; re-exported for callers of train/trainer
 import { noGrad } from '../autograd/engine.js';
 import type { Module } from '../nn/module.js';
 import { clipGradNorm } from '../nn/utils.js';
@@ -102,17 +103,6 @@ function defaultLoss(model: Module, batch: unknown): Tensor {
   const loss = out instanceof Tensor ? out : (out as { loss?: unknown })?.loss;
   if (!(loss instanceof Tensor)) throw new Error(`Trainer: ${model.constructor.name}.forward returned no loss; pass lossFn(model, batch)`);
   return loss;
-}
-
-/** Run fn on its own seed and put tsgrad's random stream back afterwards (samples, evaluations). */
-export function withSeed<T>(seed: number, fn: () => T): T {
-  const saved = getRngState();
-  try {
-    manualSeed(seed);
-    return fn();
-  } finally {
-    setRngState(saved);
-  }
 }
 
 /** JSON indented by 2, with arrays of numbers and strings on one line (an epoch's order stays one line). */

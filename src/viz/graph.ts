@@ -201,6 +201,8 @@ const LINE_H = 15;
 const PAD = 8;
 const COL_GAP = 46;
 const ROW_GAP = 18;
+const MAX_ROW_WIDTH = 1600; // px: wider graphs wrap into bands
+const BAND_GAP = 40;
 
 interface Box {
   x: number;
@@ -243,19 +245,33 @@ export function toSvg(g: ComputationGraph): string {
   };
   const boxes = new Map<string, Box>();
   const heights = columns.map((col) => col.reduce((h, n) => h + size(n).h, 0) + ROW_GAP * Math.max(col.length - 1, 0));
-  const height = Math.max(...heights, 0) + 2 * ROW_GAP;
-  let x = COL_GAP / 2;
-  columns.forEach((col, c) => {
-    const width = Math.max(0, ...col.map((n) => size(n).w));
-    let y = (height - heights[c]) / 2;
-    for (const n of col) {
-      const { w, h } = size(n);
-      boxes.set(n.id, { x: x + (width - w) / 2, y, w, h });
-      y += h + ROW_GAP;
-    }
-    x += width + COL_GAP;
+  const widths = columns.map((col) => Math.max(0, ...col.map((n) => size(n).w)));
+  // a deep graph wraps into bands of at most MAX_ROW_WIDTH, read like lines of text, instead of one
+  // row thousands of pixels wide; an edge into the next band runs down to its start
+  const bands: number[][] = [[]];
+  let used = COL_GAP / 2;
+  widths.forEach((w, c) => {
+    if (bands.at(-1)!.length > 0 && used + w + COL_GAP / 2 > MAX_ROW_WIDTH) { bands.push([]); used = COL_GAP / 2; }
+    bands.at(-1)!.push(c);
+    used += w + COL_GAP;
   });
-  const width = x - COL_GAP / 2;
+  let top = 0, width = 0;
+  for (const band of bands) {
+    const bandHeight = Math.max(0, ...band.map((c) => heights[c])) + 2 * ROW_GAP;
+    let x = COL_GAP / 2;
+    for (const c of band) {
+      let y = top + (bandHeight - heights[c]) / 2;
+      for (const n of columns[c]) {
+        const { w, h } = size(n);
+        boxes.set(n.id, { x: x + (widths[c] - w) / 2, y, w, h });
+        y += h + ROW_GAP;
+      }
+      x += widths[c] + COL_GAP;
+    }
+    width = Math.max(width, x - COL_GAP / 2);
+    top += bandHeight + (bands.length > 1 ? BAND_GAP : 0);
+  }
+  const height = top - (bands.length > 1 ? BAND_GAP : 0);
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(width)}" height="${Math.ceil(height)}" viewBox="0 0 ${Math.ceil(width)} ${Math.ceil(height)}" font-family="monospace" font-size="11">`,
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',

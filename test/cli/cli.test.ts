@@ -277,11 +277,11 @@ describe('tsgrad CLI (spawned)', function () {
       tsgrad('train', '--model', 'gpt-nano', '--data', path.join(work, 'missing.txt'), '--out', path.join(work, 'e4'), '--verbose'),
     ]);
     expectOneLineError(malformed, /bad\.tsv:2: expected text<TAB>label/);
-    expectOneLineError(missing, /file not found: .*missing\.txt/);
+    expectOneLineError(missing, /--data .*missing\.txt: file not found \(and not a built-in dataset/);
     expectOneLineError(preset, /unknown model 'gpt-7' \(known: gpt-nano/);
     expectOneLineError(flag, /unknown option '--stepz'/);
     expect(verbose.code).to.not.equal(0);
-    expect(verbose.stderr).to.match(/^tsgrad: loadText: file not found[\s\S]*\n\s+at /);
+    expect(verbose.stderr).to.match(/^tsgrad: --data .*missing\.txt: file not found[\s\S]*\n\s+at /);
   });
 
   it('bin/tsgrad.js runs the built CLI (when dist/ is built)', async function () {

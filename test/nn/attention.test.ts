@@ -126,8 +126,17 @@ describe('nn.MultiheadAttention', () => {
 describe('Transformer layers', () => {
   beforeEach(() => tg.manualSeed(4));
 
-  it('TransformerEncoderLayer is post-LN: x = LN(x + attn(x)); x = LN(x + FFN(x)), exact GELU', () => {
-    const layer = new nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 8, dropout: 0.1 }).double().eval();
+  it("TransformerEncoderLayer's activation is ReLU by default, as PyTorch's", () => {
+    const layer = new nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 8, dropout: 0 }).double();
+    expect(layer.activation).to.be.instanceOf(nn.ReLU);
+    const x = tg.randn([2, 3, 4], { dtype: 'float64' });
+    const x1 = tg.F.layerNorm(x.add(reference(layer.selfAttn, x)), [4], layer.norm1.weight, layer.norm1.bias);
+    const ffn = tg.F.linear(tg.F.linear(x1, layer.linear1.weight, layer.linear1.bias).relu(), layer.linear2.weight, layer.linear2.bias);
+    assertClose(layer.forward(x).data, tg.F.layerNorm(x1.add(ffn), [4], layer.norm2.weight, layer.norm2.bias).data, 1e-12);
+  });
+
+  it("TransformerEncoderLayer is post-LN: x = LN(x + attn(x)); x = LN(x + FFN(x)), exact GELU with activation: 'gelu'", () => {
+    const layer = new nn.TransformerEncoderLayer(4, 2, { dimFeedforward: 8, dropout: 0.1, activation: 'gelu' }).double().eval();
     setValues(layer.norm2.weight!, [1, 2, 3, 4]);
     const x = tg.randn([2, 3, 4], { dtype: 'float64' });
     const x1 = tg.F.layerNorm(x.add(reference(layer.selfAttn, x)), [4], layer.norm1.weight, layer.norm1.bias);

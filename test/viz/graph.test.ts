@@ -131,3 +131,18 @@ describe('viz.graph', () => {
     checkWellFormed(g.toSvg());
   });
 });
+
+describe('tg.viz.graph: a deep graph', () => {
+  it('wraps into bands no wider than 1,600 px instead of one long row, every box inside the picture', () => {
+    let x = tg.tensor([0.5], { dtype: 'float64', requiresGrad: true });
+    for (let i = 0; i < 60; i++) x = x.mul(1.01).tanh(); // 120 ops in a chain
+    const svg = graphToSvg(x.sum());
+    const [, w, h] = /<svg [^>]*width="(\d+)" height="(\d+)"/.exec(svg)!.map(Number);
+    expect(w).to.be.at.most(1600);
+    expect(h).to.be.above(3 * 60); // several bands, one under another
+    for (const [, bx, by] of svg.matchAll(/<rect x="([\d.]+)" y="([\d.]+)"/g)) {
+      expect(Number(bx)).to.be.below(w);
+      expect(Number(by)).to.be.below(h);
+    }
+  });
+});

@@ -12,7 +12,7 @@ import { epochBatches } from '../../train/batches.js';
 import { withSeed } from '../../train/trainer.js';
 import { classificationReport, formatConfusion, type ClassificationReport } from '../../train/metrics.js';
 import { BASE_PRESETS, type TrainOptions } from '../options.js';
-import { buildTokenizer, checkVocab, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
+import { buildTokenizer, checkVocab, count, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
 
 export type LabelledBatch = PaddedBatch & { labels: Tensor };
 
@@ -49,7 +49,23 @@ export function reportLines(report: ClassificationReport, labelNames: string[]):
   report.perClass.forEach((c, i) => lines.push(`${labelNames[i].padEnd(w)}  ${f(c.precision)}  ${f(c.recall)}  ${f(c.f1)}  ${String(c.support).padStart(9)}`));
   lines.push(`${'macro avg'.padEnd(w)}  ${f(report.macro.precision)}  ${f(report.macro.recall)}  ${f(report.macro.f1)}  ${String(report.perClass.reduce((s, c) => s + c.support, 0)).padStart(9)}`);
   lines.push(`accuracy ${report.accuracy.toFixed(4)}`, 'confusion matrix (rows: true label, columns: predicted):', ...formatConfusion(report.confusion, labelNames).split('\n'));
+  const collapsed = oneClass(report, labelNames);
+  if (collapsed) lines.push(collapsed);
   return lines;
+}
+
+/**
+ * The warning for a classifier that predicts one class for every example (of at least two true
+ * classes): its accuracy is then only that class's share, and every other class has recall 0.
+ */
+export function oneClass(report: ClassificationReport, labelNames: string[]): string | null {
+  const k = report.confusion.length;
+  const predicted = Array.from({ length: k }, (_, p) => report.confusion.reduce((s, row) => s + row[p], 0));
+  const used = predicted.filter((n) => n > 0).length;
+  const truePresent = report.confusion.filter((row) => row.some((n) => n > 0)).length;
+  if (used !== 1 || truePresent < 2) return null;
+  const only = labelNames[predicted.findIndex((n) => n > 0)];
+  return `warning: the classifier predicts one class ('${only}') for every example: accuracy ${report.accuracy.toFixed(4)} is that class's share and every other label has recall 0 (try more --epochs, another --lr, or --init from an MLM run)`;
 }
 
 export async function setupClassify(opts: TrainOptions, ctx: TaskContext, savedLabelNames?: string[]): Promise<TaskSetup<LabelledBatch, BertForSequenceClassification>> {
@@ -103,7 +119,7 @@ export async function setupClassify(opts: TrainOptions, ctx: TaskContext, savedL
     } : undefined,
     throughput: { unit: 'samples', count: (b) => b.labels.size },
     summary: [
-      `data      ${opts.data}: ${int(data.texts.length)} examples (${counts}); ${describeTokenizer(tokenizer)}, ${T} tokens at most`,
+      `data      ${opts.data}: ${count(data.texts.length, 'example')} (${counts}); ${describeTokenizer(tokenizer)}, ${T} tokens at most`,
       `split     train ${int(train.length)} · validation ${int(val.length)} (seeded)`,
     ],
     report: () => (last ? ['validation (macro averages over labels):', ...reportLines(last, data.labelNames)] : []),

@@ -10,7 +10,8 @@ import { randomBatches } from '../../train/batches.js';
 import { withSeed } from '../../train/trainer.js';
 import type { Tokenizer } from '../../data/tokenizers/index.js';
 import { BASE_PRESETS, type TrainOptions } from '../options.js';
-import { buildTokenizer, checkVocab, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
+import { describeWindows, lmWindows, windowsLoss } from '../val-windows.js';
+import { buildTokenizer, checkVocab, count, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
 
 /** A prompt the tokenizer can encode: 'The ' for prose, 'An' for lists of names, else the first validation token. */
 export function defaultPrompt(tokenizer: Tokenizer, fallback: number): string {
@@ -57,18 +58,16 @@ export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<Tas
   }
   const padded = model.config.vocabSize > tokenizer.vocabSize ? `; model vocabulary padded to ${int(model.config.vocabSize)}` : '';
   const summary = [
-    `data      ${opts.data}: ${int(text.length)} characters → ${int(ids.length)} tokens (${describeTokenizer(tokenizer)})${padded}`,
-    `split     train ${int(train.length)} · validation ${int(val.length)} tokens (the last ${opts.valFraction * 100}%)`,
+    `data      ${opts.data}: ${count(text.length, 'character')} → ${count(ids.length, 'token')} (${describeTokenizer(tokenizer)})${padded}`,
+    `split     train ${int(train.length)} · validation ${count(val.length, 'token')} (the last ${opts.valFraction * 100}%)`,
   ];
-  const evaluate = val.length > 0 && opts.evalBatches > 0 ? (m: GPT) => {
-    let sum = 0;
-    for (let i = 0; i < opts.evalBatches; i++) {
-      const { x, y } = lmBatch(val, T, B);
-      sum += m.forward(x, y).loss.item();
-    }
-    const loss = sum / opts.evalBatches;
+  // the same windows as `tsgrad eval` and `quantize --compare` score (val-windows.ts)
+  const windows = lmWindows(val, T, B, opts.evalBatches);
+  const evaluate = windows.windows > 0 ? (m: GPT) => {
+    const loss = windowsLoss(m, windows);
     return { val_loss: loss, val_perplexity: Math.exp(loss) };
   } : undefined;
+  if (evaluate) summary.push(`eval      val loss over ${describeWindows(windows, 'the validation split')}`);
   const prompt = defaultPrompt(tokenizer, val[0] ?? train[0]);
   return {
     model, modelName: `GPT (${opts.init || ctx.resume ? 'from checkpoint' : opts.model})`, tokenizer,

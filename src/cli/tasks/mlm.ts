@@ -12,7 +12,7 @@ import type { WordPieceTokenizer } from '../../data/tokenizers/index.js';
 import { epochBatches } from '../../train/batches.js';
 import { withSeed } from '../../train/trainer.js';
 import { BASE_PRESETS, type TrainOptions } from '../options.js';
-import { buildTokenizer, checkVocab, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
+import { buildTokenizer, checkVocab, count, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
 
 /** Blocks of token ids, masked afresh each time a batch is drawn. */
 export class MaskedBlocks implements Dataset<MaskedBatch> {
@@ -67,7 +67,7 @@ export async function setupMlm(opts: TrainOptions, ctx: TaskContext): Promise<Ta
   if (T < 3) throw new Error(`--block-size must be at least 3 for [CLS] … [SEP] (got ${T})`);
   const ids = tokenizer.encode(text);
   const blocks = toBlocks(ids, T, tokenizer.clsId, tokenizer.sepId);
-  if (blocks.shape[0] < 2) throw new Error(`--data ${opts.data}: ${ids.length} tokens make ${blocks.shape[0]} block(s) of ${T}; need at least 2 (use more text or a smaller --block-size)`);
+  if (blocks.shape[0] < 2) throw new Error(`--data ${opts.data}: ${count(ids.length, 'token')} make ${count(blocks.shape[0], 'block')} of ${T}; need at least 2 (use more text or a smaller --block-size)`);
   const split = withSeed(opts.seed, () => trainValSplit(blocks.shape[0], opts.valFraction)); // on its own seed: `eval` re-derives it
   const mask = maskOptions(tokenizer);
   const train = new MaskedBlocks(gatherRows(blocks, split.train), mask);
@@ -99,7 +99,7 @@ export async function setupMlm(opts: TrainOptions, ctx: TaskContext): Promise<Ta
     } : undefined,
     throughput: { unit: 'tokens', count: (b) => b.inputIds.size },
     summary: [
-      `data      ${opts.data}: ${int(text.length)} characters → ${int(ids.length)} tokens (${describeTokenizer(tokenizer)})${padded}`,
+      `data      ${opts.data}: ${count(text.length, 'character')} → ${count(ids.length, 'token')} (${describeTokenizer(tokenizer)})${padded}`,
       `split     ${int(blocks.shape[0])} blocks of ${T}: train ${int(train.length)} · validation ${int(val.length)}; 15% of tokens masked per batch`,
     ],
   };

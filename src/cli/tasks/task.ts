@@ -51,6 +51,9 @@ export function lossOf(out: { loss: Tensor | null }, where: string): Tensor {
 /** Thousands separators: 1213006 → '1,213,006'. */
 export const int = (n: number) => n.toLocaleString('en-US');
 
+/** `1 step`, `2 steps`, `1,000 tokens`: a count with its noun in the right number. */
+export const count = (n: number, noun: string, plural = `${noun}s`) => `${int(n)} ${n === 1 ? noun : plural}`;
+
 /** A checkpoint to start from (--init) or continue (--resume), loaded once. */
 export async function startingPoint(opts: TrainOptions, ctx: TaskContext): Promise<{ tokenizer: Tokenizer | null; model: Module | null; init: LoadedCheckpoint | null }> {
   if (ctx.resume) {
