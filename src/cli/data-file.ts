@@ -5,8 +5,30 @@
 import * as fs from 'node:fs';
 import { CLASSIFICATION_DATASETS, IMAGE_DATASETS, TEXT_DATASETS } from '../data/datasets.js';
 import { readTextFile, splitLines } from '../data/files.js';
+import { isShardFolder } from '../data/shards.js';
 
 const BUILT_IN: readonly string[] = [...TEXT_DATASETS, ...CLASSIFICATION_DATASETS, ...IMAGE_DATASETS];
+
+/** Files up to this size are read whole to see whether they hold only white space. */
+const WHOLE_READ_BYTES = 16 * 2 ** 20;
+
+/** Bytes read to decide a file's shape: a large corpus is not read whole (nor into one string) for that. */
+const SNIFF_BYTES = 4 * 2 ** 20;
+
+/** The first SNIFF_BYTES of a file as text (the whole file when it is smaller). */
+function readHead(file: string): string {
+  const size = fs.statSync(file).size;
+  if (size <= SNIFF_BYTES) return readTextFile(file, '--data');
+  const buf = Buffer.alloc(SNIFF_BYTES);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, buf, 0, SNIFF_BYTES, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const text = buf.toString('utf8');
+  return text.slice(0, text.lastIndexOf('\n') + 1); // whole lines only
+}
 
 /** Lines read to decide a file's shape (a large corpus is not read whole for that). */
 const SNIFF_LINES = 5000;
@@ -21,9 +43,13 @@ export function checkDataFile(data: string): void {
     throw new Error(`--data ${data}: file not found (and not a built-in dataset: ${known})`);
   }
   const stat = fs.statSync(data);
-  if (stat.isDirectory()) throw new Error(`--data ${data} is a folder; give a text file (or one of ${BUILT_IN.join(', ')})`);
+  if (stat.isDirectory()) {
+    if (isShardFolder(data)) return; // token shards written by tsgrad prepare
+    throw new Error(`--data ${data} is a folder but not one written by tsgrad prepare (no shards.json); give a text file, a shard folder, or one of ${BUILT_IN.join(', ')}`);
+  }
   if (stat.size === 0) throw new Error(`--data ${data} is empty (0 bytes)`);
-  if (readTextFile(data, '--data').trim() === '') throw new Error(`--data ${data} is empty (${stat.size} bytes of white space)`);
+  // white space only? (a large corpus is not read whole for that)
+  if (stat.size <= WHOLE_READ_BYTES && readTextFile(data, '--data').trim() === '') throw new Error(`--data ${data} is empty (${stat.size} bytes of white space)`);
 }
 
 export interface LabelledShape {
@@ -41,7 +67,7 @@ export interface LabelledShape {
  */
 export function labelledShape(file: string): LabelledShape | null {
   if (BUILT_IN.includes(file) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return null;
-  const lines = splitLines(readTextFile(file, '--data')).filter((l) => l.trim() !== '').slice(0, SNIFF_LINES);
+  const lines = splitLines(readHead(file)).filter((l) => l.trim() !== '').slice(0, SNIFF_LINES);
   if (lines.length > 0 && /^text\tlabel$/i.test(lines[0].trim())) lines.shift();
   const labels = new Set<string>();
   for (const line of lines) {

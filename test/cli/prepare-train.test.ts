@@ -73,7 +73,7 @@ describe('tsgrad prepare → train --data DIR (spawned)', function () {
     // eval reads the held-out tail from the shards; the shard folder lies outside the run, so it must be named again
     const ev = await tsgrad('eval', '--checkpoint', out, '--data', shards, '--max-batches', '2');
     expect(ev.code, ev.stderr).to.equal(0);
-    expect(ev.stdout).to.match(/data {7}the validation split of .*shards: [\d,]+ tokens; 8 windows of 32 scored/);
+    expect(ev.stdout).to.match(/data {7}8 windows of 32 tokens from the start of the validation split of .*shards \(256 of its [\d,]+ tokens\)/);
     expect(ev.stdout).to.match(/perplexity [\d.]+/);
     expectOneLineError(await tsgrad('eval', '--checkpoint', out), /names data .*shards.*outside the run folder.*pass --data/);
   });

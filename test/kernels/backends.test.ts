@@ -47,3 +47,12 @@ describe('backend choice', () => {
     expect(() => tg.setBackend('cuda' as never)).to.throw("setBackend: unknown backend 'cuda' (expected js, wasm, gpujs or auto)");
   });
 });
+
+describe('backendInfo notes', () => {
+  it('says that gpu.js without a GPU runs its CPU fallback and that auto never picks it', () => {
+    const info = tg.backendInfo();
+    const gpu = ['headlessgl', 'webgl', 'webgl2', 'webgpu'].includes(info.gpujsTarget ?? '');
+    if (!info.available.includes('gpujs') || gpu) return; // a real GPU, or no gpu.js: nothing to say
+    expect(info.notes.join('\n')).to.match(/^gpujs: no GPU here, so gpu\.js runs its CPU fallback \(target '.+'\); auto never picks it/);
+  });
+});

@@ -143,6 +143,8 @@ export interface BackendInfo {
   kernels: Record<KernelName, BackendName[]>;
   /** Threads of the wasm kernels and why (TSGRAD_THREADS=1|2|auto). */
   threads: ThreadDecision;
+  /** What a reader should know about the families here, e.g. that gpu.js without a GPU is a CPU fallback. */
+  notes: string[];
 }
 
 /** What is available here and what `auto` will choose from. */
@@ -155,6 +157,9 @@ export function backendInfo(): BackendInfo {
     thresholds,
     kernels: kernelTable(),
     threads: wasmThreads(),
+    notes: available.includes('gpujs') && !gpuPresent()
+      ? [`gpujs: no GPU here, so gpu.js runs its CPU fallback (target '${gpujsKernels.target?.() ?? 'cpu'}'); auto never picks it, setBackend('gpujs') forces it`]
+      : [],
   };
 }
 
