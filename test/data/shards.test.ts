@@ -144,7 +144,7 @@ describe('token shards (tsgrad prepare)', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgrad-gb-'));
     try {
       // 16 files of 64 MiB, each the same 1 MiB block 64 times: the block's ids predict the total
-      const block = prose(200_000, 3).slice(0, 1 << 20).replace(/[^\n]*$/, 'end\n');
+      const block = prose(300_000, 3).slice(0, 1 << 20).replace(/[^\n]*$/, 'end\n');
       const blockBytes = Buffer.byteLength(block);
       for (let f = 0; f < 16; f++) fs.writeFileSync(path.join(dir, `part-${f}.txt`), block.repeat(64));
       const tok = BPETokenizer.train(block.slice(0, 100_000), 400);
