@@ -144,21 +144,25 @@ describe('token shards (tsgrad prepare)', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgrad-gb-'));
     try {
       // 16 files of 64 MiB, each the same 1 MiB block 64 times: the block's ids predict the total
-      const block = prose(200_000, 3).slice(0, 1 << 20).replace(/[^\n]*$/, 'end\n');
+      const block = prose(300_000, 3).slice(0, 1 << 20).replace(/[^\n]*$/, 'end\n');
       const blockBytes = Buffer.byteLength(block);
-      for (let f = 0; f < 16; f++) fs.writeFileSync(path.join(dir, `part-${f}.txt`), block.repeat(64));
+      const corpus = path.join(dir, 'corpus'); // its own folder: the tokenizer's merges.txt must not join the corpus
+      fs.mkdirSync(corpus);
+      for (let f = 0; f < 16; f++) fs.writeFileSync(path.join(corpus, `part-${f}.txt`), block.repeat(64));
       const tok = BPETokenizer.train(block.slice(0, 100_000), 400);
       const perFile = tok.encode(block.repeat(2)).length - tok.encode(block).length; // a block after a block (the joint is the same everywhere)
       const want = 16 * (tok.encode(block).length + 63 * perFile) + 15; // + one <|endoftext|> between files
       const tokDir = path.join(dir, 'tok');
       saveTokenizer(tok, tokDir);
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'prepare', '--data', dir, '--tokenizer', tokDir, '--out', path.join(dir, 'out')], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'prepare', '--data', corpus, '--tokenizer', tokDir, '--out', path.join(dir, 'out')], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
       expect(r.status, r.stderr).to.equal(0);
       const rss = Number(/peak RSS (\d+) MiB/.exec(r.stdout)?.[1]);
       console.log(`      ${r.stdout.trim().split('\n').slice(-4, -2).join('\n      ')}`);
       expect(16 * 64 * blockBytes).to.be.above(1e9);
       expect(rss).to.be.below(300 * 1e6 / 2 ** 20);
-      expect(readShardsManifest(path.join(dir, 'out')).tokens).to.equal(want);
+      const m = readShardsManifest(path.join(dir, 'out'));
+      expect(m.documents).to.equal(16);
+      expect(m.tokens).to.equal(want);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
