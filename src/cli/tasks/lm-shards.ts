@@ -3,15 +3,14 @@
 // from the files one window at a time: RSS does not grow with the corpus. The tokenizer is the
 // folder's; a resumed or --init run must bring the same one.
 import { GPT } from '../../models/index.js';
-import { isGptPreset, preset } from '../../models/presets.js';
 import { TokenShards, shardBatch } from '../../data/shards.js';
 import type { LMBatch } from '../../data/loader.js';
 import { loadTokenizer } from '../../data/tokenizers/index.js';
 import { randomBatches } from '../../train/batches.js';
 import { humanBytes } from '../../train/progress.js';
-import { BASE_PRESETS, type TrainOptions } from '../options.js';
-import { checkVocab, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
-import { defaultPrompt, sampleText } from './lm.js';
+import type { TrainOptions } from '../options.js';
+import { describeTokenizer, int, startingPoint, type TaskContext, type TaskSetup } from './task.js';
+import { defaultPrompt, lmModel, sampleText } from './lm.js';
 
 export async function setupLmShards(opts: TrainOptions, ctx: TaskContext): Promise<TaskSetup<LMBatch, GPT>> {
   const started = performance.now();
@@ -30,17 +29,7 @@ export async function setupLmShards(opts: TrainOptions, ctx: TaskContext): Promi
   if (trainHi - trainLo < T + 1) throw new Error(`--data ${opts.data}: the training split has ${trainHi - trainLo} tokens, too few for --block-size ${T} (need ${T + 1})`);
   const hasVal = valHi - valLo >= T + 1;
 
-  let model: GPT;
-  if (start.model) {
-    if (!(start.model instanceof GPT)) throw new Error(`task lm needs a GPT checkpoint; ${opts.init ?? ctx.resume?.dir} holds a ${start.model.constructor.name}`);
-    model = start.model;
-    checkVocab(model.config.vocabSize, tokenizer, 'lm');
-    if (model.config.nPositions < T) throw new Error(`--block-size ${T} is longer than the checkpoint's ${model.config.nPositions} positions`);
-  } else {
-    if (!isGptPreset(opts.model)) throw new Error(`task lm builds a GPT from a preset; --model ${opts.model} is not one`);
-    const cfg = preset(opts.model);
-    model = new GPT({ ...cfg, vocabSize: modelVocab(tokenizer, cfg.vocabSize, BASE_PRESETS.includes(opts.model)), nPositions: Math.max(cfg.nPositions, T) });
-  }
+  const model = lmModel(start.model, tokenizer, opts, ctx);
   const padded = model.config.vocabSize > tokenizer.vocabSize ? `; model vocabulary padded to ${int(model.config.vocabSize)}` : '';
   const summary = [
     `data      ${opts.data}: ${int(m.tokens)} tokens from ${int(m.documents)} document${m.documents === 1 ? '' : 's'} (${describeTokenizer(tokenizer)}), read by window from disk${padded}`,

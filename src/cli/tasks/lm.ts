@@ -14,6 +14,20 @@ import { describeWindows, lmWindows, windowsLoss } from '../val-windows.js';
 import { buildTokenizer, checkVocab, count, describeTokenizer, int, modelVocab, startingPoint, type TaskContext, type TaskSetup } from './task.js';
 
 /** A prompt the tokenizer can encode: 'The ' for prose, 'An' for lists of names, else the first validation token. */
+/** The GPT of an lm run: the checkpoint's (checked against the tokenizer and block size) or a new one from the preset. */
+export function lmModel(from: unknown, tokenizer: Tokenizer, opts: TrainOptions, ctx: TaskContext): GPT {
+  const T = opts.blockSize;
+  if (from) {
+    if (!(from instanceof GPT)) throw new Error(`task lm needs a GPT checkpoint; ${opts.init ?? ctx.resume?.dir} holds a ${(from as object).constructor.name}`);
+    checkVocab(from.config.vocabSize, tokenizer, 'lm');
+    if (from.config.nPositions < T) throw new Error(`--block-size ${T} is longer than the checkpoint's ${from.config.nPositions} positions`);
+    return from;
+  }
+  if (!isGptPreset(opts.model)) throw new Error(`task lm builds a GPT from a preset; --model ${opts.model} is not one`);
+  const cfg = preset(opts.model);
+  return new GPT({ ...cfg, vocabSize: modelVocab(tokenizer, cfg.vocabSize, BASE_PRESETS.includes(opts.model)), nPositions: Math.max(cfg.nPositions, T) });
+}
+
 export function defaultPrompt(tokenizer: Tokenizer, fallback: number): string {
   for (const p of ['The ', 'An']) {
     try {
@@ -45,17 +59,7 @@ export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<Tas
   if (train.length < T + 1) throw new Error(`--data ${opts.data}: the training split has ${train.length} tokens, too few for --block-size ${T} (need ${T + 1})`);
   if (val.length > 0 && val.length < T + 1) throw new Error(`--data ${opts.data}: the validation split has ${val.length} tokens, too few for --block-size ${T} (need ${T + 1}); use more text, a larger --val-fraction or a smaller --block-size`);
 
-  let model: GPT;
-  if (start.model) {
-    if (!(start.model instanceof GPT)) throw new Error(`task lm needs a GPT checkpoint; ${opts.init ?? ctx.resume?.dir} holds a ${start.model.constructor.name}`);
-    model = start.model;
-    checkVocab(model.config.vocabSize, tokenizer, 'lm');
-    if (model.config.nPositions < T) throw new Error(`--block-size ${T} is longer than the checkpoint's ${model.config.nPositions} positions`);
-  } else {
-    if (!isGptPreset(opts.model)) throw new Error(`task lm builds a GPT from a preset; --model ${opts.model} is not one`);
-    const cfg = preset(opts.model);
-    model = new GPT({ ...cfg, vocabSize: modelVocab(tokenizer, cfg.vocabSize, BASE_PRESETS.includes(opts.model)), nPositions: Math.max(cfg.nPositions, T) });
-  }
+  const model = lmModel(start.model, tokenizer, opts, ctx);
   const padded = model.config.vocabSize > tokenizer.vocabSize ? `; model vocabulary padded to ${int(model.config.vocabSize)}` : '';
   const summary = [
     `data      ${opts.data}: ${count(text.length, 'character')} → ${count(ids.length, 'token')} (${describeTokenizer(tokenizer)})${padded}`,
