@@ -8,26 +8,9 @@ import { jsKernels } from '../src/tensor/kernels/index.js';
 import { wasmModule } from '../src/tensor/kernels/wasm/loader.js';
 import { binaryWasm, reduceWasm, unaryGradWasm, unaryWasm } from '../src/tensor/kernels/wasm/maps.js';
 import { randomArray } from './harness.js';
+import { crossover, perCall } from './timing.js';
 
-/** Median over 7 rounds of the mean time per call (µs), each round lasting ≥ 3 ms, after 30 ms of warm-up. */
-function perCallUs(fn: () => void): number {
-  const warm = performance.now();
-  for (let i = 0; i < 20 || performance.now() - warm < 30; i++) fn();
-  let reps = 1;
-  for (;;) {
-    const start = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    if (performance.now() - start > 3) break;
-    reps *= 2;
-  }
-  const rounds: number[] = [];
-  for (let r = 0; r < 7; r++) {
-    const start = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    rounds.push(((performance.now() - start) / reps) * 1e3);
-  }
-  return rounds.sort((x, y) => x - y)[3];
-}
+const perCallUs = (fn: () => void): number => perCall(fn) * 1e3;
 
 type Case = (n: number) => { js: () => void; wasm: () => void };
 const SIZES = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576];
@@ -83,12 +66,11 @@ for (const [name, make] of Object.entries(cases)) {
   process.stderr.write(`${name.padEnd(20)}${'size'.padStart(9)}${'js µs'.padStart(11)}${'wasm µs'.padStart(11)}${'js/wasm'.padStart(9)}\n`);
   const rows = SIZES.map((n) => {
     const { js, wasm } = make(n);
-    const row = { n, js: perCallUs(js), wasm: perCallUs(wasm) };
+    const row = { size: n, js: perCallUs(js), wasm: perCallUs(wasm) };
     process.stderr.write(`${''.padEnd(20)}${String(n).padStart(9)}${row.js.toFixed(2).padStart(11)}${row.wasm.toFixed(2).padStart(11)}${(row.js / row.wasm).toFixed(2).padStart(9)}\n`);
     return row;
   });
-  let from: number | null = null;
-  for (let i = rows.length - 1; i >= 0 && rows[i].wasm < rows[i].js; i--) from = rows[i].n;
-  result[name] = from;
+  const from = crossover(rows);
+  result[name] = Number.isFinite(from) ? from : null;
 }
 process.stdout.write(JSON.stringify(result) + '\n');

@@ -102,3 +102,38 @@ export async function runBounded(args: string[], { timeoutMs = 20_000, maxRssMb 
   clearInterval(watch);
   return { stdout, stderr, code, ms: Math.round(performance.now() - t0), peakMb: Math.round(peakMb), killed };
 }
+
+export interface TinyGptRun {
+  backend: tg.BackendChoice;
+  config: NonNullable<ConstructorParameters<typeof tg.models.GPT>[0]> & { vocabSize: number; nPositions: number };
+  seed: number;
+  /** Sequences per batch (each config.nPositions tokens long). */
+  batch: number;
+  optimizer?: (params: Tensor[]) => { zeroGrad(): void; step(): void };
+  /** The loss of one step; the model's own next-token loss by default. */
+  loss?: (model: InstanceType<typeof tg.models.GPT>, idx: Tensor, targets: Tensor) => Tensor;
+  steps?: number;
+}
+
+/** Train a tiny GPT on one fixed batch with a kernel family forced, and return the losses (backend restored after). */
+export function trainTinyGpt(run: TinyGptRun): number[] {
+  tg.setBackend(run.backend);
+  try {
+    tg.manualSeed(run.seed);
+    const model = new tg.models.GPT(run.config);
+    const optimizer = run.optimizer ? run.optimizer(model.parameters()) : new tg.optim.Adam(model.parameters(), { lr: 1e-2 });
+    const { vocabSize, nPositions } = run.config;
+    const idx = tg.randint(0, vocabSize, [run.batch, nPositions]), targets = tg.randint(0, vocabSize, [run.batch, nPositions]);
+    const losses: number[] = [];
+    for (let step = 0; step < (run.steps ?? 5); step++) {
+      optimizer.zeroGrad();
+      const loss = run.loss ? run.loss(model, idx, targets) : model.forward(idx, targets).loss;
+      loss.backward();
+      optimizer.step();
+      losses.push(loss.item());
+    }
+    return losses;
+  } finally {
+    tg.setBackend('auto');
+  }
+}

@@ -2,37 +2,15 @@
 // to resume, a resumed run given more --steps (its lr schedule), labelled .txt files, weight
 // decay that belongs to the optimizer, one-class classifiers, and the small things.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { expectOneLineError, readJsonl, start } from './spawn.js';
 
-const root = process.cwd();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgrad-behaviour-'));
 const text = path.join(work, 'tiny.txt');
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function tsgrad(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env: { ...process.env, NODE_OPTIONS: '', ...env } });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function expectOneLineError(r: Run, pattern: RegExp): void {
-  expect(r.code, r.stdout + r.stderr).to.not.equal(0);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines, r.stderr).to.have.length(1);
-  expect(lines[0]).to.match(/^tsgrad: /);
-  expect(lines[0]).to.match(pattern);
-}
-
-const readJsonl = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const tsgrad = (args: string[], env: Record<string, string> = {}) => start(args, env).done;
 const lrs = (dir: string) => new Map(readJsonl(path.join(dir, 'log.jsonl')).filter((r) => typeof r.lr === 'number').map((r) => [r.step as number, r.lr as number]));
 const nano = (out: string, ...more: string[]) => ['train', '--model', 'gpt-nano', '--data', text, '--out', out, '--eval-every', '0', ...more];
 
@@ -209,7 +187,7 @@ describe('tsgrad CLI does what it says (spawned)', function () {
     expect(r.code, r.stderr).to.equal(0);
     const windows = /18 windows of 32 tokens from the start of the validation split/;
     expect(r.stdout).to.match(new RegExp(`eval {6}val loss over ${windows.source}`));
-    const trained = readJsonl(path.join(out, 'log.jsonl')).filter((l) => typeof l.val_loss === 'number').at(-1).val_loss as number;
+    const trained = readJsonl(path.join(out, 'log.jsonl')).filter((l) => typeof l.val_loss === 'number').at(-1)!.val_loss as number;
     const e = await tsgrad(['eval', '--checkpoint', out, '--data', text]);
     expect(e.stdout).to.match(windows);
     const evalLoss = Number(/^loss +(\S+)/m.exec(e.stdout)![1]);

@@ -3,38 +3,18 @@
 // files, --keep, loss.svg, generate with a seed, eval, kill -9 (mid-run and inside a checkpoint
 // save) then --resume giving the uninterrupted log, and one-line errors.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
 import { writeManifest } from '../../src/train/manifest.js';
+import { expectOneLineError, readJsonl, start, trajectory, tsgrad, type Run } from './spawn.js';
 
 const root = process.cwd();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgrad-cli-'));
 const text = path.join(work, 'tiny.txt');
 const tsv = path.join(work, 'reviews.tsv');
 const badTsv = path.join(work, 'bad.tsv');
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run>; out: () => string; err: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env: { ...process.env, NODE_OPTIONS: '', ...env } });
-  let stdout = '', stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<Run>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done, out: () => stdout, err: () => stderr };
-}
-
-const tsgrad = (...args: string[]) => start(args).done;
 
 /** Resolves when `test` holds for the process's output (polled), or rejects after `ms`. */
 function waitFor(test: () => boolean, ms = 60_000): Promise<void> {
@@ -47,23 +27,9 @@ function waitFor(test: () => boolean, ms = 60_000): Promise<void> {
   });
 }
 
-const readJsonl = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-/** What must match between runs: everything but the measured throughput. */
-const trajectory = (dir: string) => readJsonl(path.join(dir, 'log.jsonl')).map(({ tokens_per_s: _t, samples_per_s: _s, ...rest }) => rest);
-
 const nano = (out: string, ...more: string[]) => ['train', '--model', 'gpt-nano', '--data', text, '--out', out, ...more];
 const mlm = (out: string, ...more: string[]) => ['train', '--model', 'bert-tiny', '--task', 'mlm', '--data', text, '--out', out,
   '--block-size', '16', '--batch-size', '8', '--vocab-size', '120', '--eval-batches', '2', ...more];
-
-/** An error run: exit ≠ 0, exactly one line on stderr, `tsgrad: …`, no stack. */
-function expectOneLineError(r: Run, pattern: RegExp): void {
-  expect(r.code, r.stderr).to.not.equal(0);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines, r.stderr).to.have.length(1);
-  expect(lines[0]).to.match(/^tsgrad: /);
-  expect(lines[0]).to.match(pattern);
-  expect(r.stderr).to.not.match(/\n\s+at /);
-}
 
 describe('tsgrad CLI (spawned)', function () {
   this.timeout(120_000);
@@ -251,7 +217,7 @@ describe('tsgrad CLI (spawned)', function () {
     expect(state.labelNames).to.deep.equal(['neg', 'pos']);
     const ev = await tsgrad('eval', '--checkpoint', out, '--data', tsv);
     expect(ev.code, ev.stderr).to.equal(0);
-    const last = readJsonl(path.join(out, 'log.jsonl')).at(-1);
+    const last = readJsonl(path.join(out, 'log.jsonl')).at(-1)!;
     expect(Number(/accuracy (\d\.\d+)/.exec(ev.stdout)![1])).to.equal(Number(last.val_accuracy.toFixed(4)));
     expect(ev.stdout).to.match(/macro avg/);
   });

@@ -3,40 +3,15 @@
 // a damaged shard refused in one line naming the file, and a run too big for memory refused
 // before anything is built, naming the estimate and the flags.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { expectOneLineError, readJsonl, start, trajectory, tsgrad } from './spawn.js';
 
-const root = process.cwd();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgrad-prepare-'));
 const shards = path.join(work, 'shards');
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-
-function start(args: string[]): { child: ChildProcess; done: Promise<Run>; out: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env: { ...process.env, NODE_OPTIONS: '' } });
-  let stdout = '', stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<Run>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done, out: () => stdout };
-}
-const tsgrad = (...args: string[]) => start(args).done;
-const readJsonl = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-const trajectory = (dir: string) => readJsonl(path.join(dir, 'log.jsonl')).map(({ tokens_per_s: _t, ...rest }) => rest);
 const train = (out: string, ...more: string[]) => ['train', '--model', 'gpt-nano', '--data', shards, '--out', out, '--batch-size', '4', '--grad-accum', '2', ...more];
-
-function expectOneLineError(r: Run, pattern: RegExp): void {
-  expect(r.code, r.stderr).to.not.equal(0);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines, r.stderr).to.have.length(1);
-  expect(lines[0]).to.match(/^tsgrad: /);
-  expect(lines[0]).to.match(pattern);
-}
 
 describe('tsgrad prepare → train --data DIR (spawned)', function () {
   this.timeout(120_000);

@@ -3,27 +3,11 @@
 import { expect } from 'chai';
 import * as tg from '../../src/index.js';
 import { disposeGpujs } from '../../src/tensor/kernels/gpujs/index.js';
+import { trainTinyGpt } from '../helpers.js';
 
-function tinyRun(backend: tg.BackendChoice): number[] {
-  tg.setBackend(backend);
-  try {
-    tg.manualSeed(11);
-    const model = new tg.models.GPT({ vocabSize: 17, nPositions: 8, nEmbd: 16, nLayer: 1, nHead: 2, dropout: 0, tieWeights: false });
-    const optimizer = new tg.optim.Adam(model.parameters(), { lr: 1e-2 });
-    const idx = tg.randint(0, 17, [3, 8]), targets = tg.randint(0, 17, [3, 8]);
-    const losses: number[] = [];
-    for (let step = 0; step < 5; step++) {
-      optimizer.zeroGrad();
-      const { loss } = model.forward(idx, targets);
-      loss!.backward();
-      optimizer.step();
-      losses.push(loss!.item());
-    }
-    return losses;
-  } finally {
-    tg.setBackend('auto');
-  }
-}
+const tinyRun = (backend: tg.BackendChoice): number[] => trainTinyGpt({
+  backend, seed: 11, batch: 3, config: { vocabSize: 17, nPositions: 8, nEmbd: 16, nLayer: 1, nHead: 2, dropout: 0, tieWeights: false },
+});
 
 describe('backend choice', () => {
   after(async () => disposeGpujs());

@@ -12,6 +12,7 @@ import type { BinaryOp, UnaryGradOp, UnaryOp } from '../../src/tensor/kernels/ty
 import { loadWasm, type SimdFlavour, type WasmModule } from '../../src/tensor/kernels/wasm/loader.js';
 import { binaryOn, reduceOn, unaryGradOn, unaryOn } from '../../src/tensor/kernels/wasm/maps.js';
 import { randomArray } from '../../bench/harness.js';
+import { trainTinyGpt } from '../helpers.js';
 
 /** float32 tolerance of the maps: relative 2e-6 (exp's 4e-7, tanh, σ and erf evaluated in float32: a few ulp) … */
 const REL = 2e-6;
@@ -287,22 +288,10 @@ describe('wasm elementwise maps, binary ops and sums', function () {
         (originals[name] as (...args: unknown[]) => void)(...args);
       };
     }
-    const run = (backend: tg.BackendChoice, gelu: 'tanh' | 'none'): number[] => {
-      tg.setBackend(backend);
-      tg.manualSeed(5);
-      const model = new tg.models.GPT({ vocabSize: 19, nPositions: 8, nEmbd: 16, nLayer: 2, nHead: 2, dropout: 0, tieWeights: true, gelu });
-      const optimizer = new tg.optim.AdamW(model.parameters(), { lr: 1e-2 });
-      const idx = tg.randint(0, 19, [4, 8]), targets = tg.randint(0, 19, [4, 8]);
-      const losses: number[] = [];
-      for (let step = 0; step < 5; step++) {
-        optimizer.zeroGrad();
-        const { loss } = model.forward(idx, targets);
-        loss!.backward();
-        optimizer.step();
-        losses.push(loss!.item());
-      }
-      return losses;
-    };
+    const run = (backend: tg.BackendChoice, gelu: 'tanh' | 'none'): number[] => trainTinyGpt({
+      backend, seed: 5, batch: 4, optimizer: (p) => new tg.optim.AdamW(p, { lr: 1e-2 }),
+      config: { vocabSize: 19, nPositions: 8, nEmbd: 16, nLayer: 2, nHead: 2, dropout: 0, tieWeights: true, gelu },
+    });
     try {
       for (const gelu of ['tanh', 'none'] as const) {
         const reference = run('js', gelu);

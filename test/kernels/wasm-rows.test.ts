@@ -12,6 +12,7 @@ import { layerNormBackwardOn, layerNormOn } from '../../src/tensor/kernels/wasm/
 import { crossEntropyBackwardOn, crossEntropyOn } from '../../src/tensor/kernels/wasm/losses.js';
 import { adamUpdateOn, sgdMomentumUpdateOn, sgdUpdateOn } from '../../src/tensor/kernels/wasm/optim.js';
 import { randomArray } from '../../bench/harness.js';
+import { trainTinyGpt } from '../helpers.js';
 
 /** Element-wise |a − e| ≤ abs + rel·|e| (abs one number or one per element); NaN must meet NaN and ±∞ the same ±∞. */
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, absolute: number | ArrayLike<number>, what: string): void {
@@ -245,27 +246,11 @@ describe('wasm row and update kernels: routing', () => {
         return (saved[i] as (...b: unknown[]) => void)(...a);
       };
     });
-    const train = (backend: tg.BackendChoice): number[] => {
-      tg.setBackend(backend);
-      try {
-        tg.manualSeed(3);
-        const model = new tg.models.GPT({ vocabSize: 23, nPositions: 8, nEmbd: 16, nLayer: 2, nHead: 2, dropout: 0, tieWeights: true });
-        const optimizer = new tg.optim.AdamW(model.parameters(), { lr: 1e-2, weightDecay: 0.1 });
-        const idx = tg.randint(0, 23, [3, 8]), targets = tg.randint(0, 23, [3, 8]);
-        const losses: number[] = [];
-        for (let step = 0; step < 5; step++) {
-          optimizer.zeroGrad();
-          const logits = model.forward(idx).logits;
-          const loss = tg.F.crossEntropy(logits.reshape(24, 23), targets.reshape(24), { labelSmoothing: 0.1 });
-          loss.backward();
-          optimizer.step();
-          losses.push(loss.item());
-        }
-        return losses;
-      } finally {
-        tg.setBackend('auto');
-      }
-    };
+    const train = (backend: tg.BackendChoice): number[] => trainTinyGpt({
+      backend, seed: 3, batch: 3, optimizer: (p) => new tg.optim.AdamW(p, { lr: 1e-2, weightDecay: 0.1 }),
+      config: { vocabSize: 23, nPositions: 8, nEmbd: 16, nLayer: 2, nHead: 2, dropout: 0, tieWeights: true },
+      loss: (model, idx, targets) => tg.F.crossEntropy(model.forward(idx).logits.reshape(24, 23), targets.reshape(24), { labelSmoothing: 0.1 }),
+    });
     try {
       const reference = train('js');
       expect(reference[4]).to.be.below(reference[0]);
