@@ -50,6 +50,10 @@ describe('tsgrad prepare → train --data DIR (spawned)', function () {
     expect(ev.code, ev.stderr).to.equal(0);
     expect(ev.stdout).to.match(/data {7}8 windows of 32 tokens from the start of the validation split of .*shards \(256 of its [\d,]+ tokens\)/);
     expect(ev.stdout).to.match(/perplexity [\d.]+/);
+    // one validation figure: training's last val loss is what eval scores on the same windows
+    const same = await tsgrad('eval', '--checkpoint', out, '--data', shards);
+    const trained = readJsonl(path.join(out, 'log.jsonl')).filter((l) => typeof l.val_loss === 'number').at(-1)!.val_loss as number;
+    expect(Number(/^loss +(\S+)/m.exec(same.stdout)![1])).to.equal(Number(trained.toFixed(4)));
     expectOneLineError(await tsgrad('eval', '--checkpoint', out), /names data .*shards.*outside the run folder.*pass --data/);
   });
 

@@ -10,7 +10,7 @@ import { randomBatches } from '../../train/batches.js';
 import { humanBytes } from '../../train/progress.js';
 import type { TrainOptions } from '../options.js';
 import { describeTokenizer, int, startingPoint, type TaskContext, type TaskSetup } from './task.js';
-import { defaultPrompt, lmModel, sampleText } from './lm.js';
+import { defaultPrompt, lmEvaluate, lmModel, lmSetup } from './lm.js';
 
 export async function setupLmShards(opts: TrainOptions, ctx: TaskContext): Promise<TaskSetup<LMBatch, GPT>> {
   const started = performance.now();
@@ -35,26 +35,13 @@ export async function setupLmShards(opts: TrainOptions, ctx: TaskContext): Promi
     `data      ${opts.data}: ${int(m.tokens)} tokens from ${int(m.documents)} document${m.documents === 1 ? '' : 's'} (${describeTokenizer(tokenizer)}), read by window from disk${padded}`,
     `split     train ${int(trainHi - trainLo)} · validation ${int(valHi - valLo)} tokens (the last ${m.split.valFraction * 100}%, fixed by tsgrad prepare; --val-fraction does not apply)${hasVal ? '' : ' — too few to validate on'}`,
   ];
-  const evaluate = hasVal && opts.evalBatches > 0 ? (mdl: GPT) => {
-    let sum = 0;
-    for (let i = 0; i < opts.evalBatches; i++) {
-      const { x, y } = shardBatch(shards, 'val', T, B);
-      sum += mdl.forward(x, y).loss.item();
-    }
-    const loss = sum / opts.evalBatches;
-    return { val_loss: loss, val_perplexity: Math.exp(loss) };
-  } : undefined;
+  // the same windows as `tsgrad eval` scores on this folder: the start of the held-out tail (val-windows.ts)
+  const val = hasVal ? shards.read(valLo, Math.min(valHi - valLo, opts.evalBatches * B * T + 1)) : new Int32Array(0);
+  const evaluate = lmEvaluate(val, T, B, opts.evalBatches, summary);
   const first = shards.read(hasVal ? valLo : 0, 1)[0];
   const prompt = defaultPrompt(tokenizer, first);
-  return {
-    model, modelName: `GPT (${opts.init || ctx.resume ? 'from checkpoint' : opts.model})`, tokenizer,
+  return lmSetup({ model, tokenizer, opts, ctx, summary, evaluate, prompt,
     trainBatches: randomBatches(() => shardBatch(shards, 'train', T, B)),
     batchesPerEpoch: Math.max(1, Math.floor((trainHi - trainLo) / (B * T))),
-    lossFn: (mdl, { x, y }) => mdl.forward(x, y).loss,
-    evaluate,
-    throughput: { unit: 'tokens', count: (b) => b.x.size },
-    summary,
-    prompt,
-    sample: opts.sampleTokens > 0 ? (mdl) => sampleText(mdl, tokenizer, tokenizer.encode(prompt), opts.sampleTokens, opts.seed) : undefined,
-  };
+  });
 }

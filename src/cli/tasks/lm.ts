@@ -6,7 +6,7 @@ import { GPT } from '../../models/index.js';
 import { isGptPreset, preset } from '../../models/presets.js';
 import { loadText } from '../../data/datasets.js';
 import { lmBatch, splitTokens, type LMBatch } from '../../data/loader.js';
-import { randomBatches } from '../../train/batches.js';
+import { randomBatches, type BatchSource } from '../../train/batches.js';
 import { withSeed } from '../../train/trainer.js';
 import type { Tokenizer } from '../../data/tokenizers/index.js';
 import { BASE_PRESETS, type TrainOptions } from '../options.js';
@@ -26,6 +26,40 @@ export function lmModel(from: unknown, tokenizer: Tokenizer, opts: TrainOptions,
   if (!isGptPreset(opts.model)) throw new Error(`task lm builds a GPT from a preset; --model ${opts.model} is not one`);
   const cfg = preset(opts.model);
   return new GPT({ ...cfg, vocabSize: modelVocab(tokenizer, cfg.vocabSize, BASE_PRESETS.includes(opts.model)), nPositions: Math.max(cfg.nPositions, T) });
+}
+
+/**
+ * Validation of an lm run: the first --eval-batches × --batch-size non-overlapping windows of
+ * `val`, the same windows `tsgrad eval` and `quantize --compare` score (val-windows.ts); the
+ * summary says which. Undefined when there are none.
+ */
+export function lmEvaluate(val: Int32Array, T: number, B: number, evalBatches: number, summary: string[]): ((m: GPT) => Record<string, number>) | undefined {
+  const windows = lmWindows(val, T, B, evalBatches);
+  if (windows.windows === 0) return undefined;
+  summary.push(`eval      val loss over ${describeWindows(windows, 'the validation split')}`);
+  return (m) => {
+    const loss = windowsLoss(m, windows);
+    return { val_loss: loss, val_perplexity: Math.exp(loss) };
+  };
+}
+
+/** The task setup both lm sources (text, shards) share once their batches are known. */
+export function lmSetup(s: {
+  model: GPT; tokenizer: Tokenizer; opts: TrainOptions; ctx: TaskContext; summary: string[]; prompt: string;
+  evaluate: ((m: GPT) => Record<string, number>) | undefined; trainBatches: BatchSource<LMBatch>; batchesPerEpoch: number;
+}): TaskSetup<LMBatch, GPT> {
+  const { model, tokenizer, opts, ctx, prompt } = s;
+  return {
+    model, modelName: `GPT (${opts.init || ctx.resume ? 'from checkpoint' : opts.model})`, tokenizer,
+    trainBatches: s.trainBatches,
+    batchesPerEpoch: s.batchesPerEpoch,
+    lossFn: (m, { x, y }) => m.forward(x, y).loss,
+    evaluate: s.evaluate,
+    throughput: { unit: 'tokens', count: (b) => b.x.size },
+    summary: s.summary,
+    prompt,
+    sample: opts.sampleTokens > 0 ? (m) => sampleText(m, tokenizer, tokenizer.encode(prompt), opts.sampleTokens, opts.seed) : undefined,
+  };
 }
 
 export function defaultPrompt(tokenizer: Tokenizer, fallback: number): string {
@@ -65,23 +99,10 @@ export async function setupLm(opts: TrainOptions, ctx: TaskContext): Promise<Tas
     `data      ${opts.data}: ${count(text.length, 'character')} → ${count(ids.length, 'token')} (${describeTokenizer(tokenizer)})${padded}`,
     `split     train ${int(train.length)} · validation ${count(val.length, 'token')} (the last ${opts.valFraction * 100}%)`,
   ];
-  // the same windows as `tsgrad eval` and `quantize --compare` score (val-windows.ts)
-  const windows = lmWindows(val, T, B, opts.evalBatches);
-  const evaluate = windows.windows > 0 ? (m: GPT) => {
-    const loss = windowsLoss(m, windows);
-    return { val_loss: loss, val_perplexity: Math.exp(loss) };
-  } : undefined;
-  if (evaluate) summary.push(`eval      val loss over ${describeWindows(windows, 'the validation split')}`);
+  const evaluate = lmEvaluate(val, T, B, opts.evalBatches, summary);
   const prompt = defaultPrompt(tokenizer, val[0] ?? train[0]);
-  return {
-    model, modelName: `GPT (${opts.init || ctx.resume ? 'from checkpoint' : opts.model})`, tokenizer,
+  return lmSetup({ model, tokenizer, opts, ctx, summary, evaluate, prompt,
     trainBatches: randomBatches(() => lmBatch(train, T, B)),
     batchesPerEpoch: Math.max(1, Math.floor(train.length / (B * T))),
-    lossFn: (m, { x, y }) => m.forward(x, y).loss,
-    evaluate,
-    throughput: { unit: 'tokens', count: (b) => b.x.size },
-    summary,
-    prompt,
-    sample: opts.sampleTokens > 0 ? (m) => sampleText(m, tokenizer, tokenizer.encode(prompt), opts.sampleTokens, opts.seed) : undefined,
-  };
+  });
 }
