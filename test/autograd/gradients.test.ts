@@ -1,5 +1,6 @@
 // One row per differentiable core op: random shapes (scalars, size-1 dims, broadcasting) and values,
 // float64, analytic gradients against central differences through the shared helper.
+import { expect } from 'chai';
 import fc from 'fast-check';
 import * as tg from '../../src/index.js';
 import { broadcastPair, checkGradients, shape, type GradRow } from '../helpers.js';
@@ -23,6 +24,7 @@ const rows: Record<string, GradRow> = {
   sqrt: { shapes: one(shape()), fn: (a) => a.sqrt(), values: 'positive' },
   abs: { shapes: one(shape()), fn: (a) => a.abs() },
   tanh: { shapes: one(shape()), fn: (a) => a.tanh() },
+  erf: { shapes: one(shape()), fn: (a) => a.erf() },
   sigmoid: { shapes: one(shape()), fn: (a) => a.sigmoid() },
   relu: { shapes: one(shape()), fn: (a) => a.relu() },
   'gelu (erf)': { shapes: one(shape()), fn: (a) => a.gelu() },
@@ -70,4 +72,13 @@ const rows: Record<string, GradRow> = {
 
 describe('gradcheck of every core op (float64, random shapes and values)', () => {
   for (const [name, row] of Object.entries(rows)) it(name, () => checkGradients(row));
+});
+
+describe('erf values', () => {
+  it('matches known values in float64 and float32 (a primitive of its own since GELU is composed from it)', () => {
+    const x = [-2, -0.5, 0, 0.5, 1, 3];
+    const want = [-0.9953222650189527, -0.5204998778130465, 0, 0.5204998778130465, 0.8427007929497149, 0.9999779095030014];
+    tg.tensor(x, { dtype: 'float64' }).erf().toArray().forEach((v: number, i: number) => expect(v).to.be.closeTo(want[i], 1e-15));
+    tg.tensor(x).erf().toArray().forEach((v: number, i: number) => expect(v).to.be.closeTo(want[i], 1e-7));
+  });
 });
