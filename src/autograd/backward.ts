@@ -10,6 +10,7 @@ import { kernelFor } from '../tensor/kernels/index.js';
 import { add } from './ops/arithmetic.js';
 import { alias, to } from './ops/shape.js';
 import { sumTo } from './ops/broadcast.js';
+import { beginWalk, collectMade, release, stopCollecting } from '../tensor/pool.js';
 
 export interface BackwardOptions {
   /** Record the gradient computation, so the gradients can be differentiated again (default false). */
@@ -99,6 +100,46 @@ function addGradient(previous: Tensor | undefined, g: Tensor, createGraph: boole
 }
 
 /**
+ * The walk's own gradient buffers: how many of the gradients waiting in the walk hold each one.
+ * A buffer the walk made that no waiting gradient holds and that was never handed out (a .grad,
+ * a returned gradient) is dead, and goes back to the pool for the next arrayFor (pool.ts).
+ * Without `made` (createGraph, or a walk inside a walk) nothing is recycled.
+ */
+class WalkBuffers {
+  private readonly held = new Map<ArrayBufferLike, number>();
+  private readonly escaped = new Set<ArrayBufferLike>();
+  constructor(private readonly made: Set<ArrayBufferLike> | null) {}
+
+  hold(t: Tensor): void {
+    if (this.made) this.held.set(t.data.buffer, (this.held.get(t.data.buffer) ?? 0) + 1);
+  }
+
+  drop(t: Tensor): void {
+    if (!this.made) return;
+    const n = (this.held.get(t.data.buffer) ?? 0) - 1;
+    if (n > 0) this.held.set(t.data.buffer, n);
+    else this.held.delete(t.data.buffer);
+  }
+
+  /** t leaves the walk (stored in .grad or returned): never recycled. */
+  escape(t: Tensor): void {
+    if (this.made) this.escaped.add(t.data.buffer);
+  }
+
+  recycle(t: Tensor | null | undefined): void {
+    if (!this.made || !t) return;
+    const b = t.data.buffer;
+    if (this.held.has(b) || this.escaped.has(b) || !this.made.has(b)) return;
+    this.made.delete(b); // once: if arrayFor hands it out again, it is made anew
+    release(t.dtype, t.data);
+  }
+
+  finish(): void {
+    if (this.made) stopCollecting(this.made);
+  }
+}
+
+/**
  * The walk shared by backward and grad: gradients of the roots flow back; the gradients reaching
  * each `capture` tensor are returned (null where none arrives). With accumulate, every leaf (and
  * each tensor with retainsGrad) also adds its gradient into .grad.
@@ -114,40 +155,66 @@ function propagate(roots: Tensor[], seeds: Tensor[], capture: Tensor[], createGr
     order = order.filter((node) => reaching.has(node));
     leads = reaching;
   }
+  const made = createGraph ? null : collectMade();
+  if (made) beginWalk();
+  const buffers = new WalkBuffers(made);
   const grads = new Map<Tensor, Tensor>();
-  roots.forEach((r, i) => grads.set(r, grads.has(r) ? add(grads.get(r)!, seeds[i]) : seeds[i]));
+  const store = (t: Tensor, g: Tensor) => {
+    const old = grads.get(t);
+    buffers.hold(g);
+    if (old) buffers.drop(old);
+    grads.set(t, g);
+  };
+  roots.forEach((r, i) => store(r, grads.has(r) ? add(grads.get(r)!, seeds[i]) : seeds[i]));
   const captured = new Map<Tensor, Tensor>();
-  withGradMode(createGraph, () => {
-    for (let i = order.length - 1; i >= 0; i--) {
-      const node = order[i];
-      const g = grads.get(node);
-      if (!g) continue;
-      grads.delete(node); // free memory as soon as the node is done
-      releaseAccumulator(g); // from here on g is the rules' (and maybe a .grad): never added into again
-      if (captureSet.has(node)) captured.set(node, g);
-      if (accumulate && (!node.gradFn || node.retainsGrad)) node.grad = node.grad ? add(node.grad, g) : g;
-      const fn = node.gradFn;
-      if (!fn) continue;
-      if (fn.released) throw new Error(`backward: the graph through ${fn.op} was already freed (backward ran with retainGraph: false); keep it with retainGraph: true`);
-      const needs = fn.inputs.map((t) => t.requiresGrad && (leads === null || leads.has(t))); // the one "does this input need a gradient" check
-      const inputGrads = createGraph && fn.composite ? compositeGradients(node, g, needs) : fn.backward(g, needs);
-      if (fn.composite && !createGraph) for (const t of inputGrads) if (t) markAccumulator(t); // a fused op's gradients are new buffers
-      if (!retainGraph) fn.released = true;
-      fn.inputs.forEach((input, k) => {
-        const ig = inputGrads[k];
-        if (!ig || !needs[k]) return;
-        const shaped = sumTo(ig, input.shape); // broadcast operands: summed back here, for every op
-        if (!shapesEqual(shaped.shape, input.shape)) {
-          throw new Error(`backward: ${fn.op} returned a gradient of shape ${fmt(ig.shape)} for an input of shape ${fmt(input.shape)}`);
+  try {
+    withGradMode(createGraph, () => {
+      for (let i = order.length - 1; i >= 0; i--) {
+        const node = order[i];
+        const g = grads.get(node);
+        if (!g) continue;
+        grads.delete(node); // free memory as soon as the node is done
+        releaseAccumulator(g); // from here on g is the rules' (and maybe a .grad): never added into again
+        if (captureSet.has(node)) {
+          captured.set(node, g);
+          buffers.escape(g);
         }
-        const typed = shaped.dtype === input.dtype ? shaped : to(shaped, input.dtype);
-        if (anomalyDetection() && typed.data.some((v) => !Number.isFinite(v))) {
-          throw new Error(`backward: ${fn.op} produced a non-finite gradient for its input ${k} (shape ${fmt(input.shape)})`);
+        if (accumulate && (!node.gradFn || node.retainsGrad)) {
+          node.grad = node.grad ? add(node.grad, g) : g;
+          buffers.escape(node.grad);
         }
-        grads.set(input, addGradient(grads.get(input), typed, createGraph));
-      });
-    }
-  });
+        const dead = [g]; // what this node may leave behind unheld: recycled once it is done
+        const fn = node.gradFn;
+        if (fn) {
+          if (fn.released) throw new Error(`backward: the graph through ${fn.op} was already freed (backward ran with retainGraph: false); keep it with retainGraph: true`);
+          const needs = fn.inputs.map((t) => t.requiresGrad && (leads === null || leads.has(t))); // the one "does this input need a gradient" check
+          const inputGrads = createGraph && fn.composite ? compositeGradients(node, g, needs) : fn.backward(g, needs);
+          if (fn.composite && !createGraph) for (const t of inputGrads) if (t) markAccumulator(t); // a fused op's gradients are new buffers
+          if (!retainGraph) fn.released = true;
+          fn.inputs.forEach((input, k) => {
+            const ig = inputGrads[k];
+            if (!ig || !needs[k]) return;
+            const shaped = sumTo(ig, input.shape); // broadcast operands: summed back here, for every op
+            if (!shapesEqual(shaped.shape, input.shape)) {
+              throw new Error(`backward: ${fn.op} returned a gradient of shape ${fmt(ig.shape)} for an input of shape ${fmt(input.shape)}`);
+            }
+            const typed = shaped.dtype === input.dtype ? shaped : to(shaped, input.dtype);
+            if (anomalyDetection() && typed.data.some((v) => !Number.isFinite(v))) {
+              throw new Error(`backward: ${fn.op} produced a non-finite gradient for its input ${k} (shape ${fmt(input.shape)})`);
+            }
+            const previous = grads.get(input);
+            store(input, addGradient(previous, typed, createGraph));
+            dead.push(ig, shaped, typed);
+            if (previous) dead.push(previous);
+          });
+        }
+        buffers.drop(g);
+        for (const t of dead) buffers.recycle(t);
+      }
+    });
+  } finally {
+    buffers.finish();
+  }
   return capture.map((t) => captured.get(t) ?? null);
 }
 

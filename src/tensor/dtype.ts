@@ -1,4 +1,5 @@
 // Data types and PyTorch's promotion rules: bool < int32 < float32 < float64.
+import { noteMade, takePooled } from './pool.js';
 
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -36,23 +37,29 @@ export function toFloat(dtype: DType): FloatDType {
   return dtype === 'float64' ? 'float64' : 'float32';
 }
 
-/** Typed arrays made through arrayFor, and the time spent making them (zero-filled by the engine), while counted. */
-export interface AllocationCount { calls: number; bytes: number; ms: number }
+/** Typed arrays made through arrayFor, and the time spent making them (zero-filled by the engine), while counted; reusedBytes came from the pool instead. */
+export interface AllocationCount { calls: number; bytes: number; ms: number; reusedBytes: number }
 let allocations: AllocationCount | null = null;
 
 /** Start counting allocations (a fresh count) or stop (false); returns the count being filled. */
 export function countAllocations(on: boolean): AllocationCount | null {
-  allocations = on ? { calls: 0, bytes: 0, ms: 0 } : null;
+  allocations = on ? { calls: 0, bytes: 0, ms: 0, reusedBytes: 0 } : null;
   return allocations;
 }
 
 export function arrayFor(dtype: DType, size: number): TypedArray {
-  if (allocations === null) return newArray(dtype, size);
-  const started = performance.now();
-  const out = newArray(dtype, size);
+  const started = allocations === null ? 0 : performance.now();
+  const pooled = takePooled(dtype, size); // zero-filled
+  const out = pooled ?? newArray(dtype, size);
+  noteMade(out);
+  if (allocations === null) return out;
   allocations.ms += performance.now() - started;
-  allocations.calls++;
-  allocations.bytes += out.byteLength;
+  if (pooled !== null) {
+    allocations.reusedBytes += out.byteLength;
+  } else {
+    allocations.calls++;
+    allocations.bytes += out.byteLength;
+  }
   return out;
 }
 

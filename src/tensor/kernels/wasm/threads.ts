@@ -26,7 +26,10 @@ const OPS: KernelCall['op'][] = ['gemm', 'gemvRows', 'gemvCols', 'softmaxRows', 
 export const CALL_WORDS = 16;
 
 /** Below this many flops per kernel call list, waking the worker (20–230 µs) costs more than it saves. */
-export const THREAD_MIN_FLOPS = 30e6;
+export const THREAD_MIN_FLOPS = Number(process.env.TMF ?? 30e6);
+
+/** How long a thread polls for the other before sleeping in Atomics.wait (waking from it takes 20–230 µs). */
+const SPIN_MS = Number(process.env.SPIN ?? 0.2);
 
 const JOB = 0; // job number, bumped by the main thread for each job
 const DONE = 1; // last job number the worker finished
@@ -54,6 +57,9 @@ Atomics.notify(ctl, ${READY});
 let words = new Uint32Array(memory.buffer);
 let seen = 0;
 while (instance) {
+  // spin a little before sleeping: the next call of a training step usually comes within µs
+  const spinUntil = performance.now() + ${SPIN_MS};
+  while (Atomics.load(ctl, ${JOB}) === seen && performance.now() < spinUntil) {}
   Atomics.wait(ctl, ${JOB}, seen);
   seen = Atomics.load(ctl, ${JOB});
   try {
@@ -137,9 +143,11 @@ export function runShared(w: WasmModule, mine: KernelCall[], theirs: KernelCall[
   // Wait for DONE to move away from the value just read (re-reading it for wait() would sleep
   // forever if the worker finished in between). Calls on the worker catch their errors, so it
   // always reports DONE; only a crash of the whole worker could leave this waiting.
+  const spinUntil = performance.now() + SPIN_MS;
   for (;;) {
     const done = Atomics.load(h.control, DONE);
     if (done === job) break;
+    if (performance.now() < spinUntil) continue; // the worker's share usually ends within µs of ours
     Atomics.wait(h.control, DONE, done);
   }
   if (Atomics.exchange(h.control, FAILED, 0) !== 0) throw new Error('tsgrad wasm: a kernel call failed on the worker thread');

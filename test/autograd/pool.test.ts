@@ -1,0 +1,68 @@
+// Recycled gradient buffers (src/tensor/pool.ts): the backward walk hands its dead gradients back
+// for reuse. Recycling must never change a result, nor touch a gradient somebody holds.
+import { expect } from 'chai';
+import * as tg from '../../src/index.js';
+import { poolStats, setPooling } from '../../src/tensor/pool.js';
+import { arrayFor } from '../../src/tensor/dtype.js';
+import { assertClose, trainTinyGpt } from '../helpers.js';
+
+// large enough that its activations and gradients (≥ 16 KiB) are pooled
+const run = (backend: tg.BackendChoice): number[] => trainTinyGpt({
+  backend, seed: 5, batch: 4, steps: 4,
+  config: { vocabSize: 40, nPositions: 32, nEmbd: 64, nLayer: 2, nHead: 4, dropout: 0, tieWeights: true },
+});
+
+describe('gradient buffer pool', () => {
+  afterEach(() => setPooling(true));
+
+  it('a tiny GPT trains to bit-identical losses with and without recycling, on js and wasm', function () {
+    this.timeout(60_000);
+    for (const backend of ['js', 'wasm'] as const) {
+      setPooling(false);
+      const plain = run(backend);
+      setPooling(true);
+      const before = poolStats();
+      const pooled = run(backend);
+      const after = poolStats();
+      expect(pooled, backend).to.deep.equal(plain);
+      expect(after.released - before.released, `${backend}: buffers recycled`).to.be.greaterThan(20);
+      expect(after.reused - before.reused, `${backend}: buffers reused`).to.be.greaterThan(20);
+    }
+  });
+
+  it('never recycles a gradient that was handed out: leaf .grad, tg.grad results, retainGrad', () => {
+    const w = tg.randn([64, 128], { requiresGrad: true });
+    const x = tg.randn([32, 64]);
+    const step = () => x.matmul(w).relu().mul(2).sum();
+    const h = x.matmul(w);
+    h.retainGrad();
+    h.tanh().sum().backward();
+    const hGrad = h.grad!, hGradCopy = Float32Array.from(hGrad.data);
+    const wGrad = w.grad!, wGradCopy = Float32Array.from(wGrad.data);
+    const [g] = tg.grad([step()], [w]);
+    const gCopy = Float32Array.from(g!.data);
+    for (let i = 0; i < 3; i++) step().backward(); // reuses whatever the pool holds
+    expect(Array.from(hGrad.data)).to.deep.equal(Array.from(hGradCopy));
+    expect(Array.from(g!.data)).to.deep.equal(Array.from(gCopy));
+    // w.grad accumulated into a new tensor; the one read before is untouched
+    expect(Array.from(wGrad.data)).to.deep.equal(Array.from(wGradCopy));
+  });
+
+  it('a gradient shared by two inputs (the two sides of an add) is recycled only once both are done', () => {
+    const a = tg.randn([128, 64], { requiresGrad: true });
+    // add hands the same gradient to both branches; each branch then allocates while the other still holds it
+    a.mul(0.5).exp().add(a.mul(0.25).tanh()).sum().backward();
+    const expected = a.mul(0.5).exp().mul(0.5).add(a.mul(0.25).tanh().pow(2).neg().add(1).mul(0.25));
+    assertClose(a.grad!.data, expected.data, 1e-5, 1e-5, 'gradient of exp(a/2) + tanh(a/4)');
+  });
+
+  it('reused arrays come back zero-filled', () => {
+    const a = tg.randn([128, 64], { requiresGrad: true });
+    a.exp().mul(3).sum().backward(); // releases [128, 64] gradients
+    const before = poolStats();
+    expect(before.heldBytes).to.be.greaterThan(0);
+    const z = arrayFor('float32', 128 * 64);
+    expect(poolStats().reused, 'taken from the pool').to.equal(before.reused + 1);
+    expect(z.every((v) => v === 0)).to.equal(true);
+  });
+});
