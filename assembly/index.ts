@@ -8,6 +8,9 @@ export { addRowBias } from './bias';
 export { layerNormRows, layerNormBackwardRows, crossEntropyRows, crossEntropyBackwardRows } from './rows';
 export { sgdStep, sgdMomentumStep, adamStep } from './optim';
 export { unaryMap, unaryGradMap, binarySame, binaryScalar, binaryRows, binaryCols, reduceSum } from './maps';
+export { im2col, col2im } from './conv';
+export { maxPool2d, maxPool2dBackward } from './maxpool';
+export { avgPool2d, avgPool2dBackward } from './avgpool';
 
 /** First free byte after the module's static data: JS places its buffers from here on. */
 export function heapBase(): usize {

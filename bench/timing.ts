@@ -1,4 +1,4 @@
-// Per-call timing for the threshold benches (bench/thresholds.ts, bench/rows.ts, bench/maps.ts).
+// Per-call timing for the threshold benches (bench/thresholds.ts, bench/rows.ts, bench/maps.ts, bench/conv.ts).
 
 /** Median over 7 rounds of the mean time per call, with enough calls per round to last ~5 ms. */
 export function perCall(fn: () => void): number {

@@ -67,6 +67,16 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   }
 }
 
+/** Bit-for-bit equal (−0 is not 0) up to the payload of NaN: wasm kernels whose arithmetic is js's, in its order. */
+export function expectSame(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>): void {
+  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length}, js gives ${expected.length}`);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i]) && !(Number.isNaN(actual[i]) && Number.isNaN(expected[i]))) {
+      throw new Error(`${what}: out[${i}] = ${actual[i]}, js gives ${expected[i]}`);
+    }
+  }
+}
+
 export interface BoundedRun {
   stdout: string;
   stderr: string;

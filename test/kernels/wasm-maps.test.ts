@@ -12,7 +12,7 @@ import type { BinaryOp, UnaryGradOp, UnaryOp } from '../../src/tensor/kernels/ty
 import { loadWasm, type SimdFlavour, type WasmModule } from '../../src/tensor/kernels/wasm/loader.js';
 import { binaryOn, reduceOn, unaryGradOn, unaryOn } from '../../src/tensor/kernels/wasm/maps.js';
 import { randomArray } from '../../bench/harness.js';
-import { trainTinyGpt } from '../helpers.js';
+import { expectSame, trainTinyGpt } from '../helpers.js';
 
 /** float32 tolerance of the maps: relative 2e-6 (exp's 4e-7, tanh, σ and erf evaluated in float32: a few ulp) … */
 const REL = 2e-6;
@@ -38,15 +38,6 @@ function expectClose(what: string, input: ArrayLike<number>, actual: ArrayLike<n
     const a = actual[i], e = expected[i];
     const ok = Number.isNaN(e) ? Number.isNaN(a) : Number.isFinite(e) ? Math.abs(a - e) <= abs + rel * Math.abs(e) : a === e;
     if (!ok) throw new Error(`${what}: out[${i}] = ${a}, js gives ${e} (input ${input[i]})`);
-  }
-}
-
-/** Bit-for-bit equal up to the payload of NaN (single add/sub/mul/div round once in both). */
-function expectSame(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>): void {
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i]) && !(Number.isNaN(actual[i]) && Number.isNaN(expected[i]))) {
-      throw new Error(`${what}: out[${i}] = ${actual[i]}, js gives ${expected[i]}`);
-    }
   }
 }
 

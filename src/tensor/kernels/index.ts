@@ -34,6 +34,13 @@ export const thresholds = {
   wasmBinaryElements: 1024,
   /** Sums along a dim: inner = 1 crosses near 256, outer = 1 near 1024. */
   wasmReduceElements: 1024,
+  /** im2col / col2im, in col floats (`npx tsx bench/conv.ts`): im2col wins from ~288, col2im from ~576 (one 8×8 plane, 3×3 pad 1: 1.6×). */
+  wasmIm2colElements: 512,
+  /** Pooling, in input floats: max 2×2 wins from 256 (1.75×), 3×3 stride 2 pad 1 near 256; average near 1024. */
+  wasmMaxPoolElements: 256,
+  wasmAvgPoolElements: 1024,
+  /** The max-pool gradient is a scatter that js already does at memory speed: the copies make wasm a tie (1.0–1.15×) from 16384. */
+  wasmMaxPoolBackwardElements: 16384,
 };
 
 /** Which `thresholds` entry gates each wasm kernel (the softmax's when none is listed). */
@@ -45,6 +52,9 @@ const wasmThresholdOf: Partial<Record<KernelName, keyof typeof thresholds>> = {
   unaryGrad: 'wasmUnaryElements',
   binary: 'wasmBinaryElements',
   reduce: 'wasmReduceElements',
+  im2col: 'wasmIm2colElements', col2im: 'wasmIm2colElements',
+  maxPool2d: 'wasmMaxPoolElements', maxPool2dBackward: 'wasmMaxPoolBackwardElements',
+  avgPool2d: 'wasmAvgPoolElements', avgPool2dBackward: 'wasmAvgPoolElements',
 };
 
 function parseChoice(value: string | undefined, source: string): BackendChoice {

@@ -10,10 +10,12 @@ import { layerNormWasm, layerNormBackwardWasm } from './norm.js';
 import { crossEntropyWasm, crossEntropyBackwardWasm } from './losses.js';
 import { adamUpdateWasm, sgdMomentumUpdateWasm, sgdUpdateWasm } from './optim.js';
 import { binaryWasm, reduceWasm, unaryGradWasm, unaryWasm } from './maps.js';
+import { avgPool2dBackwardWasm, avgPool2dWasm, col2imWasm, im2colWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './conv.js';
 
 export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'
   | 'layerNorm' | 'layerNormBackward' | 'crossEntropy' | 'crossEntropyBackward' | 'sgdUpdate' | 'sgdMomentumUpdate' | 'adamUpdate'
-  | 'unary' | 'unaryGrad' | 'binary' | 'reduce'> = {
+  | 'unary' | 'unaryGrad' | 'binary' | 'reduce'
+  | 'im2col' | 'col2im' | 'maxPool2d' | 'maxPool2dBackward' | 'avgPool2d' | 'avgPool2dBackward'> = {
   name: 'wasm',
   available: () => wasmModule() !== null,
   matmul: matmulWasm,
@@ -30,6 +32,12 @@ export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 's
   unaryGrad: unaryGradWasm,
   binary: binaryWasm,
   reduce: reduceWasm,
+  im2col: im2colWasm,
+  col2im: col2imWasm,
+  maxPool2d: maxPool2dWasm,
+  maxPool2dBackward: maxPool2dBackwardWasm,
+  avgPool2d: avgPool2dWasm,
+  avgPool2dBackward: avgPool2dBackwardWasm,
 };
 
 setThreadCalibrator(calibrateThreads);

@@ -41,6 +41,14 @@ export interface WasmExports {
   binaryRows(op: number, a: number, b: number, out: number, rows: number, cols: number): void;
   binaryCols(op: number, a: number, b: number, out: number, rows: number, cols: number): void;
   reduceSum(x: number, acc: number, outer: number, len: number, inner: number, accumulate: number): void;
+  // assembly/conv.ts, maxpool.ts, avgpool.ts; `geometry` is WindowGeometry's 12 fields in order (wasm/conv.ts)
+  im2col(x: number, col: number, planes: number, k0: number, k1: number, ...geometry: number[]): void;
+  col2im(col: number, dx: number, planes: number, k0: number, k1: number, ...geometry: number[]): void;
+  maxPool2d(x: number, out: number, argmax: number, planes: number, ...geometry: number[]): void;
+  maxPool2dBackward(dy: number, argmax: number, dx: number, planes: number, L: number, P: number): void;
+  /** geometry without dilation: 10 fields, then countIncludePad, hasOverride (0/1) and the override. */
+  avgPool2d(x: number, out: number, planes: number, ...geometryAndMode: number[]): void;
+  avgPool2dBackward(dy: number, dx: number, planes: number, ...geometryAndMode: number[]): void;
   heapBase(): number;
 }
 
@@ -287,6 +295,18 @@ export function memoryF64(w: WasmModule): Float64Array {
   if (view === undefined || view.buffer.byteLength !== w.memory.buffer.byteLength) {
     view = new Float64Array(w.memory.buffer);
     views64.set(w, view);
+  }
+  return view;
+}
+
+const views32 = new WeakMap<WasmModule, Int32Array>();
+
+/** The module's memory seen as int32 (argmax indices); call after memoryF32, which grows it. */
+export function memoryI32(w: WasmModule): Int32Array {
+  let view = views32.get(w);
+  if (view === undefined || view.buffer.byteLength !== w.memory.buffer.byteLength) {
+    view = new Int32Array(w.memory.buffer);
+    views32.set(w, view);
   }
   return view;
 }
