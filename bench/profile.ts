@@ -42,7 +42,7 @@ export async function profileSteps({ forward, optimizer }: StepSetup, steps: num
   const rows: ProfileRow[] = [...kernels].map(([what, k]) => ({ what: `kernel ${what}`, calls: k.calls / steps, msPerStep: k.ms / steps, share: k.ms / total }));
   const gcMs = gc.reduce((s, e) => s + e.duration, 0);
   rows.push({ what: 'garbage collection', calls: gc.length / steps, msPerStep: gcMs / steps, share: gcMs / total });
-  rows.push({ what: `allocation (arrayFor, ${(allocations.bytes / steps / 2 ** 20).toFixed(1)} MiB/step)`, calls: allocations.calls / steps, msPerStep: allocations.ms / steps, share: allocations.ms / total });
+  rows.push({ what: `allocation (arrayFor, ${(allocations.bytes / steps / 2 ** 20).toFixed(1)} MiB/step new, ${(allocations.reusedBytes / steps / 2 ** 20).toFixed(1)} reused)`, calls: allocations.calls / steps, msPerStep: allocations.ms / steps, share: allocations.ms / total });
   const accounted = rows.reduce((s, r) => s + r.msPerStep * steps, 0);
   // the rest of each phase, in proportion to its length: op glue (forward), engine (backward), optimizer glue
   const rest = Math.max(0, total - accounted);
