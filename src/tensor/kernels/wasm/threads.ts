@@ -8,9 +8,8 @@
 //
 // Protocol, over one Int32Array on a SharedArrayBuffer: the main thread writes the worker's calls
 // into wasm memory, stores their place and a new job number in `control`, and notifies; the
-// worker wakes (it polls for SPIN_MS after each job, then sleeps in Atomics.wait), runs them,
-// stores the job number in DONE and notifies; the main thread, after its own share, polls and
-// then waits for that number. Nothing is allocated by the kernels, and
+// worker wakes (Atomics.wait), runs them, stores the job number in DONE and notifies; the main
+// thread, after its own share, waits for that number. Nothing is allocated by the kernels, and
 // each thread has its own scratch buffers, so the two never write the same bytes.
 import { Worker } from 'node:worker_threads';
 import type { WasmModule } from './loader.js';
@@ -26,19 +25,11 @@ const OPS: KernelCall['op'][] = ['gemm', 'gemvRows', 'gemvCols', 'softmaxRows', 
 /** Words per call in the call table: the op index, then up to 14 arguments. */
 export const CALL_WORDS = 16;
 
-/**
- * Below this many flops per kernel call list, handing half to the worker costs more than it saves
- * (measured on W5's shapes with the worker polling: 12.6-MFLOP batched attention products 0.32 →
- * 0.21 ms, 25-MFLOP projections 0.51 → 0.29 ms; without polling, waking it took 20–230 µs and
- * the threshold was 30 MFLOP).
- */
-export const THREAD_MIN_FLOPS = 5e6;
+/** Below this many flops per kernel call list, waking the worker (20–230 µs) costs more than it saves. */
+export const THREAD_MIN_FLOPS = Number(process.env.TMF ?? 30e6);
 
-/**
- * How long a thread polls for the other before sleeping in Atomics.wait, whose wake-up takes
- * 20–230 µs: in a training step the next call comes within that time (OpenMP's threads spin too).
- */
-const SPIN_MS = 0.2;
+/** How long a thread polls for the other before sleeping in Atomics.wait (waking from it takes 20–230 µs). */
+const SPIN_MS = Number(process.env.SPIN ?? 0.2);
 
 const JOB = 0; // job number, bumped by the main thread for each job
 const DONE = 1; // last job number the worker finished
