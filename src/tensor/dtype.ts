@@ -47,9 +47,22 @@ export function countAllocations(on: boolean): AllocationCount | null {
   return allocations;
 }
 
+/** A zero-filled array for `size` elements of `dtype`: a recycled one when the pool has it (pool.ts), else a new one. */
 export function arrayFor(dtype: DType, size: number): TypedArray {
+  return makeArray(dtype, size, true);
+}
+
+/**
+ * As arrayFor, but a recycled array keeps its old contents (torch.empty): only for a kernel that
+ * writes every element of its output before reading any.
+ */
+export function emptyArrayFor(dtype: DType, size: number): TypedArray {
+  return makeArray(dtype, size, false);
+}
+
+function makeArray(dtype: DType, size: number, zeroed: boolean): TypedArray {
   const started = allocations === null ? 0 : performance.now();
-  const pooled = takePooled(dtype, size); // zero-filled
+  const pooled = takePooled(dtype, size, zeroed);
   const out = pooled ?? newArray(dtype, size);
   noteMade(out);
   if (allocations === null) return out;

@@ -35,8 +35,8 @@ export function poolingEnabled(): boolean {
   return enabled;
 }
 
-/** An array of `dtype` and `size` from the pool, zero-filled, or null when none is there. */
-export function takePooled(dtype: DType, size: number): TypedArray | null {
+/** An array of `dtype` and `size` from the pool (zero-filled unless `zeroed` is false), or null when none is there. */
+export function takePooled(dtype: DType, size: number, zeroed = true): TypedArray | null {
   if (!enabled) return null;
   const list = free.get(keyOf(dtype, size));
   const entry = list?.pop();
@@ -44,7 +44,7 @@ export function takePooled(dtype: DType, size: number): TypedArray | null {
   pooledBytes -= entry.array.byteLength;
   stats.reused++;
   stats.reusedBytes += entry.array.byteLength;
-  return entry.array.fill(0);
+  return zeroed ? entry.array.fill(0) : entry.array;
 }
 
 /** Whether release(array) would keep it: large enough and the whole of its buffer (not a view into another). */

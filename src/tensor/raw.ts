@@ -1,7 +1,7 @@
 // Raw tensor computations: Tensor in, Tensor out, no graph recorded. Each one checks nothing the op
 // has not already checked, allocates its result, and calls its kernel through the one dispatch
 // point (kernelFor). Ops use these as `raw.matmul(a, b)`; gradient rules use the recorded ops.
-import { type DType, arrayFor, promoteTypes, toFloat } from './dtype.js';
+import { type DType, arrayFor, emptyArrayFor, promoteTypes, toFloat } from './dtype.js';
 import { broadcastShapes, type Shape, shapesEqual, sizeOf, stridesOf } from './shape.js';
 import { Tensor } from './tensor.js';
 import { kernelFor } from './kernels/index.js';
@@ -21,21 +21,21 @@ export function binaryDType(op: BinaryOp, a: DType, b: DType): DType {
 export function binary(op: BinaryOp, a: Tensor, b: Tensor, opName: string = op): Tensor {
   const shape = broadcastShapes(opName, a.shape, b.shape);
   const dtype = binaryDType(op, a.dtype, b.dtype);
-  const out = new Tensor(arrayFor(dtype, sizeOf(shape)), shape, dtype);
+  const out = new Tensor(emptyArrayFor(dtype, sizeOf(shape)), shape, dtype);
   kernelFor('binary', dtype, out.size)(op, a.data, a.shape, b.data, b.shape, out.data, shape);
   return out;
 }
 
 /** f(x) elementwise into a new tensor of dtype (x's by default). */
 export function unary(op: UnaryOp, x: Tensor, dtype: DType = x.dtype): Tensor {
-  const out = new Tensor(arrayFor(dtype, x.size), x.shape, dtype);
+  const out = new Tensor(emptyArrayFor(dtype, x.size), x.shape, dtype);
   kernelFor('unary', x.dtype, x.size)(op, x.data, out.data);
   return out;
 }
 
 /** g · f′(x) elementwise. */
 export function unaryGrad(op: UnaryGradOp, x: Tensor, g: Tensor): Tensor {
-  const dx = new Tensor(arrayFor(x.dtype, x.size), x.shape, x.dtype);
+  const dx = new Tensor(emptyArrayFor(x.dtype, x.size), x.shape, x.dtype);
   kernelFor('unaryGrad', x.dtype, x.size)(op, x.data, cast(g, x.dtype).data, dx.data);
   return dx;
 }
@@ -130,7 +130,7 @@ export function sumToDims(from: Shape, to: Shape): number[] {
 
 /** out[i…] = x[offset + Σ i_d·strides[d]] over outShape. */
 export function stridedCopy(x: Tensor, outShape: Shape, strides: readonly number[], offset = 0): Tensor {
-  const out = new Tensor(arrayFor(x.dtype, sizeOf(outShape)), outShape, x.dtype);
+  const out = new Tensor(emptyArrayFor(x.dtype, sizeOf(outShape)), outShape, x.dtype);
   kernelFor('stridedCopy', x.dtype, out.size)(x.data, offset, strides, outShape, out.data);
   return out;
 }
@@ -162,7 +162,7 @@ export function gatherRows(x: Tensor, dim: number, index: Int32Array): Tensor {
   const { outer, len, inner } = around(x.shape, dim);
   const shape = [...x.shape];
   shape[dim] = index.length;
-  const out = new Tensor(arrayFor(x.dtype, outer * index.length * inner), shape, x.dtype);
+  const out = new Tensor(emptyArrayFor(x.dtype, outer * index.length * inner), shape, x.dtype);
   kernelFor('gatherRows', x.dtype, out.size)(x.data, outer, len, inner, index, out.data);
   return out;
 }
@@ -192,7 +192,7 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false, bia
   const batch = sizeOf(batchShape);
   const aOffsets = batchOffsets(a.shape.slice(0, -2), batchShape, ar * ac);
   const bOffsets = batchOffsets(b.shape.slice(0, -2), batchShape, br * bc);
-  const out = arrayFor(dtype, batch * m * n) as FloatArray;
+  const out = emptyArrayFor(dtype, batch * m * n) as FloatArray;
   kernelFor('matmul', dtype, 2 * batch * m * n * k)({
     a: cast(a, dtype).data as FloatArray, b: cast(b, dtype).data as FloatArray, out, batch, m, n, k, transA, transB, aOffsets, bOffsets,
     bias: bias && (cast(bias, dtype).data as FloatArray),
@@ -230,7 +230,7 @@ export function rowsCols(x: Tensor): [number, number] {
 /** Softmax over the last dim of a float tensor. */
 export function softmax(x: Tensor): Tensor {
   const [rows, cols] = rowsCols(x);
-  const out = new Tensor(arrayFor(x.dtype, x.size), x.shape, x.dtype);
+  const out = new Tensor(emptyArrayFor(x.dtype, x.size), x.shape, x.dtype);
   kernelFor('softmax', x.dtype, x.size)(x.data as FloatArray, out.data as FloatArray, rows, cols);
   return out;
 }
@@ -238,7 +238,7 @@ export function softmax(x: Tensor): Tensor {
 /** dx = y ⊙ (dy − Σ dy·y) over the last dim, y the softmax output. */
 export function softmaxBackward(y: Tensor, dy: Tensor): Tensor {
   const [rows, cols] = rowsCols(y);
-  const dx = new Tensor(arrayFor(y.dtype, y.size), y.shape, y.dtype);
+  const dx = new Tensor(emptyArrayFor(y.dtype, y.size), y.shape, y.dtype);
   kernelFor('softmaxBackward', y.dtype, y.size)(y.data as FloatArray, cast(dy, y.dtype).data as FloatArray, dx.data as FloatArray, rows, cols);
   return dx;
 }

@@ -2,7 +2,8 @@
 // for reuse. Recycling must never change a result, nor touch a gradient somebody holds.
 import { expect } from 'chai';
 import * as tg from '../../src/index.js';
-import { poolStats, setPooling } from '../../src/tensor/pool.js';
+import { poolStats, release, setPooling } from '../../src/tensor/pool.js';
+import * as raw from '../../src/tensor/raw.js';
 import { arrayFor } from '../../src/tensor/dtype.js';
 import { assertClose, trainTinyGpt } from '../helpers.js';
 
@@ -64,5 +65,31 @@ describe('gradient buffer pool', () => {
     const z = arrayFor('float32', 128 * 64);
     expect(poolStats().reused, 'taken from the pool').to.equal(before.reused + 1);
     expect(z.every((v) => v === 0)).to.equal(true);
+  });
+
+  it('every kernel handed an unfilled recycled array writes all of it (js and wasm)', () => {
+    const x = tg.randn([6, 40, 70]), y = tg.randn([6, 70, 50]), row = tg.randn([70]), bias = tg.randn([50]);
+    const index = Int32Array.from([5, 0, 3, 3]);
+    const calls: [string, () => tg.Tensor][] = [
+      ['binary', () => raw.binary('add', x, row)], ['unary', () => raw.unary('gelu', x)],
+      ['unaryGrad', () => raw.unaryGrad('gelu', x, x)], ['stridedCopy', () => raw.permute(x, [2, 0, 1])],
+      ['gatherRows', () => raw.gatherRows(x, 0, index)], ['matmul', () => raw.matmul(x, y, false, false, bias)],
+      ['softmax', () => raw.softmax(x)], ['softmaxBackward', () => raw.softmaxBackward(raw.softmax(x), x)],
+    ];
+    for (const backend of ['js', 'wasm'] as const) {
+      tg.setBackend(backend);
+      try {
+        for (const [name, call] of calls) {
+          setPooling(false);
+          const expected = call();
+          setPooling(true);
+          for (let i = 0; i < 3; i++) release('float32', new Float32Array(expected.size).fill(Number.NaN)); // stale contents
+          const got = call();
+          expect(Array.from(got.data), `${backend} ${name}`).to.deep.equal(Array.from(expected.data));
+        }
+      } finally {
+        tg.setBackend('auto');
+      }
+    }
   });
 });
