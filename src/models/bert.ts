@@ -339,16 +339,17 @@ class BertOnlyMLMHead extends Module {
 }
 
 /**
- * Mean cross-entropy over the rows whose label is not −100 (D11). Those rows are gathered first:
- * the same loss and gradient as crossEntropy with ignoreIndex, without a softmax over the ~85% of
- * rows that do not count.
+ * Mean cross-entropy over the rows whose label is not −100 (D11). The decoder runs a second time on
+ * just those rows' hidden states (~15 %): the same loss and gradient as from those rows of the
+ * full logits, but backward never builds the (B·T, V) gradient of the logits, 85 % zeros (for
+ * BERT-tiny 250 MB, and two thirds of a step's flops in its products).
  */
-function maskedLMLoss(logits: Tensor, labels: Tensor): Tensor {
+function maskedLMLoss(logits: Tensor, hidden: Tensor, decoder: Linear, labels: Tensor): Tensor {
   const rows: number[] = [];
   labels.data.forEach((y, i) => { if (y !== -100) rows.push(i); });
   if (rows.length === 0 || rows.length === labels.size) return F.crossEntropy(logits, labels, { ignoreIndex: -100 });
   const index = new Tensor(Int32Array.from(rows), [rows.length], 'int32');
-  return F.crossEntropy(logits.indexSelect(0, index), labels.indexSelect(0, index)); // (M, V) against (M)
+  return F.crossEntropy(decoder.forward(hidden.indexSelect(0, index)), labels.indexSelect(0, index)); // (M, V) against (M)
 }
 
 export class BertForMaskedLM extends Module {
@@ -372,10 +373,13 @@ export class BertForMaskedLM extends Module {
   override forward(inputIds: Tensor, inputs?: BertInputs): ModelOutput;
   override forward(inputIds: Tensor, { labels = null, ...inputs }: BertInputs = {}): ModelOutput {
     const { lastHiddenState } = this.bert.forward(inputIds, inputs);
-    const logits = this.cls.predictions.forward(lastHiddenState); // (B, T, V)
+    const { transform, decoder } = this.cls.predictions;
+    const hidden = transform.forward(lastHiddenState); // (B, T, H)
+    const logits = decoder.forward(hidden); // (B, T, V), at every position as Hugging Face computes them
     if (!labels) return { logits, loss: null };
     checkIds('BertForMaskedLM.forward', 'labels', labels, inputIds.shape);
-    return { logits, loss: maskedLMLoss(logits.reshape(-1, this.config.vocabSize), labels.reshape(-1)) };
+    const { hiddenSize, vocabSize } = this.config;
+    return { logits, loss: maskedLMLoss(logits.reshape(-1, vocabSize), hidden.reshape(-1, hiddenSize), decoder, labels.reshape(-1)) };
   }
 }
 
