@@ -287,29 +287,26 @@ export function memoryF32(w: WasmModule, bytes: number): Float32Array | null {
   return view;
 }
 
-const views64 = new WeakMap<WasmModule, Float64Array>();
+type ViewOf = typeof Float64Array | typeof Int32Array;
+const otherViews = new Map<ViewOf, WeakMap<WasmModule, Float64Array | Int32Array>>();
 
-/** The module's memory seen as float64 (per-row statistics); call after memoryF32, which grows it. */
-export function memoryF64(w: WasmModule): Float64Array {
-  let view = views64.get(w);
+/** The module's memory seen through another typed array (kept until the memory grows); call after memoryF32, which grows it. */
+function memoryAs<T extends Float64Array | Int32Array>(w: WasmModule, View: ViewOf): T {
+  const cache = otherViews.get(View) ?? new WeakMap();
+  otherViews.set(View, cache);
+  let view = cache.get(w);
   if (view === undefined || view.buffer.byteLength !== w.memory.buffer.byteLength) {
-    view = new Float64Array(w.memory.buffer);
-    views64.set(w, view);
+    view = new View(w.memory.buffer as ArrayBuffer); // a SharedArrayBuffer for the shared builds
+    cache.set(w, view);
   }
-  return view;
+  return view as T;
 }
 
-const views32 = new WeakMap<WasmModule, Int32Array>();
+/** The module's memory seen as float64 (per-row statistics). */
+export const memoryF64 = (w: WasmModule): Float64Array => memoryAs(w, Float64Array);
 
-/** The module's memory seen as int32 (argmax indices); call after memoryF32, which grows it. */
-export function memoryI32(w: WasmModule): Int32Array {
-  let view = views32.get(w);
-  if (view === undefined || view.buffer.byteLength !== w.memory.buffer.byteLength) {
-    view = new Int32Array(w.memory.buffer);
-    views32.set(w, view);
-  }
-  return view;
-}
+/** The module's memory seen as int32 (argmax indices). */
+export const memoryI32 = (w: WasmModule): Int32Array => memoryAs(w, Int32Array);
 
 /** Byte offsets for consecutive regions of the given float counts, each 64-byte aligned (a cache line). */
 export function layout(base: number, ...floats: number[]): { offsets: number[]; end: number } {
