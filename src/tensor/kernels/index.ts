@@ -41,6 +41,8 @@ export const thresholds = {
   wasmAvgPoolElements: 1024,
   /** The max-pool gradient is a scatter that js already does at memory speed: the copies make wasm a tie (1.0–1.15×) from 16384. */
   wasmMaxPoolBackwardElements: 16384,
+  /** stridedCopy / stridedScatter, in floats moved (`npx tsx bench/layout.ts`): a head split (runs of 32) wins from ~2048 (1.3×, 2.5× from 32K); wasm/layout.ts then estimates per call whether its copies pay. */
+  wasmLayoutElements: 2048,
 };
 
 /** Which `thresholds` entry gates each wasm kernel (the softmax's when none is listed). */
@@ -55,6 +57,7 @@ const wasmThresholdOf: Partial<Record<KernelName, keyof typeof thresholds>> = {
   im2col: 'wasmIm2colElements', col2im: 'wasmIm2colElements',
   maxPool2d: 'wasmMaxPoolElements', maxPool2dBackward: 'wasmMaxPoolBackwardElements',
   avgPool2d: 'wasmAvgPoolElements', avgPool2dBackward: 'wasmAvgPoolElements',
+  stridedCopy: 'wasmLayoutElements', stridedScatter: 'wasmLayoutElements',
 };
 
 function parseChoice(value: string | undefined, source: string): BackendChoice {

@@ -49,6 +49,9 @@ export interface WasmExports {
   /** geometry without dilation: 10 fields, then countIncludePad, hasOverride (0/1) and the override. */
   avgPool2d(x: number, out: number, planes: number, ...geometryAndMode: number[]): void;
   avgPool2dBackward(dy: number, dx: number, planes: number, ...geometryAndMode: number[]): void;
+  // assembly/layout.ts; dims: rank i32 sizes, rank i32 strides, rank i32 of scratch
+  stridedCopy(src: number, out: number, dims: number, rank: number): void;
+  stridedScatter(src: number, out: number, dims: number, rank: number): void;
   heapBase(): number;
 }
 
