@@ -40,6 +40,7 @@ export async function buildPlayground({ minify = true } = {}): Promise<string> {
       'process.env.TSGRAD_WASM_SIMD': 'undefined',
       'process.env.TSGRAD_WASM_THREADS': 'undefined',
       'process.env.TSGRAD_THREADS': 'undefined',
+      'process.env.TSGRAD_POOL': 'undefined', // src/tensor/pool.ts
     },
     logLevel: 'warning',
   });
