@@ -16,6 +16,7 @@ import { multiHeadAttention } from '../nn/attention.js';
 import * as init from '../nn/init.js';
 import * as F from '../nn/functional.js';
 import type { LossOutput, ModelOutput } from './gpt.js';
+import { maskedLMLoss } from './masking.js';
 
 /** Hugging Face's BertConfig fields, in camelCase. */
 export interface BertConfig {
@@ -336,20 +337,6 @@ class BertOnlyMLMHead extends Module {
     super();
     this.predictions = new BertLMPredictionHead(config, wordEmbeddings);
   }
-}
-
-/**
- * Mean cross-entropy over the rows whose label is not −100 (D11). The decoder runs a second time on
- * just those rows' hidden states (~15 %): the same loss and gradient as from those rows of the
- * full logits, but backward never builds the (B·T, V) gradient of the logits, 85 % zeros (for
- * BERT-tiny 250 MB, and two thirds of a step's flops in its products).
- */
-function maskedLMLoss(logits: Tensor, hidden: Tensor, decoder: Linear, labels: Tensor): Tensor {
-  const rows: number[] = [];
-  labels.data.forEach((y, i) => { if (y !== -100) rows.push(i); });
-  if (rows.length === 0 || rows.length === labels.size) return F.crossEntropy(logits, labels, { ignoreIndex: -100 });
-  const index = new Tensor(Int32Array.from(rows), [rows.length], 'int32');
-  return F.crossEntropy(decoder.forward(hidden.indexSelect(0, index)), labels.indexSelect(0, index)); // (M, V) against (M)
 }
 
 export class BertForMaskedLM extends Module {

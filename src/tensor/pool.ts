@@ -7,7 +7,7 @@
 //
 // Only arrays that nothing outside the engine can hold come back: gradients made during one walk,
 // never a .grad, a returned gradient or a user's tensor. What the next forward pass does not
-// take back is dropped when the next walk begins, so the pool never adds to a step's peak memory.
+// take back is dropped when the next walk begins, and the pool holds at most MAX_POOLED_BYTES.
 import type { DType, TypedArray } from './dtype.js';
 
 /** Arrays smaller than this are left to V8 (small typed arrays are cheap to make). */
@@ -19,9 +19,7 @@ const MIN_POOLED_BYTES = 16 * 1024;
  */
 const MAX_POOLED_BYTES = 256 * 2 ** 20;
 
-interface Pooled { array: TypedArray }
-
-const free = new Map<string, Pooled[]>(); // `${dtype}:${length}` → arrays, most recently freed last
+const free = new Map<string, TypedArray[]>(); // `${dtype}:${length}` → arrays, most recently freed last
 let pooledBytes = 0;
 let enabled = process.env.TSGRAD_POOL !== '0';
 const stats = { reused: 0, reusedBytes: 0, released: 0, releasedBytes: 0 };
@@ -34,24 +32,20 @@ export function setPooling(on: boolean): void {
   if (!on) dropAll();
 }
 
-export function poolingEnabled(): boolean {
-  return enabled;
-}
-
 /** An array of `dtype` and `size` from the pool (zero-filled unless `zeroed` is false), or null when none is there. */
 export function takePooled(dtype: DType, size: number, zeroed = true): TypedArray | null {
   if (!enabled) return null;
   const list = free.get(keyOf(dtype, size));
-  const entry = list?.pop();
-  if (!entry) return null;
-  pooledBytes -= entry.array.byteLength;
+  const array = list?.pop();
+  if (!array) return null;
+  pooledBytes -= array.byteLength;
   stats.reused++;
-  stats.reusedBytes += entry.array.byteLength;
-  return zeroed ? entry.array.fill(0) : entry.array;
+  stats.reusedBytes += array.byteLength;
+  return zeroed ? array.fill(0) : array;
 }
 
 /** Whether release(array) would keep it: large enough and the whole of its buffer (not a view into another). */
-export function poolable(array: TypedArray): boolean {
+function poolable(array: TypedArray): boolean {
   return enabled && array.byteLength >= MIN_POOLED_BYTES && array.byteOffset === 0 && array.byteLength === array.buffer.byteLength
     && !(array.buffer instanceof SharedArrayBuffer);
 }
@@ -61,7 +55,7 @@ export function release(dtype: DType, array: TypedArray): void {
   if (!poolable(array) || pooledBytes + array.byteLength > MAX_POOLED_BYTES) return;
   const key = keyOf(dtype, array.length);
   const list = free.get(key) ?? [];
-  list.push({ array });
+  list.push(array);
   free.set(key, list);
   pooledBytes += array.byteLength;
   stats.released++;
@@ -88,8 +82,8 @@ export function stopCollecting(made: Set<ArrayBufferLike>): void {
 }
 
 /**
- * A backward walk begins: what the forward pass did not take back is dropped, so that the pool
- * holds nothing extra at the walk's start, where a step's memory peaks (W6: 147 MiB otherwise).
+ * A backward walk begins: what the forward pass did not take back (W6: 147 MiB) is dropped, so
+ * the pool holds nothing at the start of the walk, where a step's memory is highest.
  */
 export function beginWalk(): void {
   dropAll();

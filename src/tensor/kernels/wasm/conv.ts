@@ -111,87 +111,73 @@ export function col2imOn(w: WasmModule | null, col: FloatArray, dx: FloatArray, 
   }
 }
 
+/** A per-plane array of a pooling call: `floats` per plane, copied into wasm memory (`into`) and/or back out (`back`). */
+interface PlaneArray { data: FloatArray | Int32Array; floats: number; into: boolean; back: boolean }
+
+/**
+ * Runs `kernel(pointers, np)` over the call's planes a chunk at a time, each array copied in before
+ * and/or out after; false when the module cannot have the memory (the caller runs js).
+ */
+function byPlaneChunks(w: WasmModule, planes: number, arrays: PlaneArray[], kernel: (ptrs: number[], np: number) => void): boolean {
+  const chunk = planesPerChunk(...arrays.map((a) => a.floats));
+  const n = Math.min(planes, chunk);
+  const { offsets, end } = layout(w.heapBase, ...arrays.map((a) => n * a.floats));
+  const f = memoryF32(w, end);
+  if (f === null) return false;
+  const views = arrays.map((a) => (a.data instanceof Int32Array ? memoryI32(w) : f));
+  for (let p0 = 0; p0 < planes; p0 += chunk) {
+    const np = Math.min(chunk, planes - p0);
+    arrays.forEach((a, i) => { if (a.into) views[i].set(a.data.subarray(p0 * a.floats, (p0 + np) * a.floats), offsets[i] >> 2); });
+    kernel(offsets, np);
+    arrays.forEach((a, i) => { if (a.back) a.data.set(views[i].subarray(offsets[i] >> 2, (offsets[i] >> 2) + np * a.floats), p0 * a.floats); });
+  }
+  return true;
+}
+
+const planeIn = (data: FloatArray | Int32Array, floats: number): PlaneArray => ({ data, floats, into: true, back: false });
+const planeOut = (data: FloatArray | Int32Array, floats: number): PlaneArray => ({ data, floats, into: false, back: true });
+/** An output the js kernel adds into (dx): copied in and back, so `+=` means the same on both families. */
+const planeInOut = (data: FloatArray, floats: number): PlaneArray => ({ data, floats, into: true, back: true });
+
 /** maxPool2dWasm on a given module. */
 export function maxPool2dOn(w: WasmModule | null, x: FloatArray, out: FloatArray, argmax: Int32Array, planes: number, g: WindowGeometry): void {
   const P = g.inH * g.inW, L = g.outH * g.outW;
-  const chunk = planesPerChunk(P, L);
-  if (w === null || chunk === 0 || !f32(x, out)) return js.maxPool2d(x, out, argmax, planes, g);
+  if (w === null || planesPerChunk(P, L) === 0 || !f32(x, out)) return js.maxPool2d(x, out, argmax, planes, g);
   if (out.length === 0) return;
-  const n = Math.min(planes, chunk);
-  const { offsets, end } = layout(w.heapBase, n * P, n * L, n * L);
-  const mem = memoryF32(w, end);
-  if (mem === null) return js.maxPool2d(x, out, argmax, planes, g);
-  const ints = memoryI32(w);
-  const [xBuf, outBuf, argBuf] = offsets;
   const geo = geometry(g);
-  for (let p0 = 0; p0 < planes; p0 += chunk) {
-    const np = Math.min(chunk, planes - p0);
-    mem.set(x.subarray(p0 * P, (p0 + np) * P), xBuf >> 2);
-    w.exports.maxPool2d(xBuf, outBuf, argBuf, np, ...geo);
-    out.set(mem.subarray(outBuf >> 2, (outBuf >> 2) + np * L), p0 * L);
-    argmax.set(ints.subarray(argBuf >> 2, (argBuf >> 2) + np * L), p0 * L);
-  }
+  const ran = byPlaneChunks(w, planes, [planeIn(x, P), planeOut(out, L), planeOut(argmax, L)],
+    ([xBuf, outBuf, argBuf], np) => w.exports.maxPool2d(xBuf, outBuf, argBuf, np, ...geo));
+  if (!ran) js.maxPool2d(x, out, argmax, planes, g);
 }
 
 /** maxPool2dBackwardWasm on a given module. */
 export function maxPool2dBackwardOn(w: WasmModule | null, dy: FloatArray, argmax: Int32Array, dx: FloatArray, planes: number, g: WindowGeometry): void {
   const P = g.inH * g.inW, L = g.outH * g.outW;
-  const chunk = planesPerChunk(P, L);
-  if (w === null || chunk === 0 || !f32(dy, dx)) return js.maxPool2dBackward(dy, argmax, dx, planes, g);
+  if (w === null || planesPerChunk(P, L) === 0 || !f32(dy, dx)) return js.maxPool2dBackward(dy, argmax, dx, planes, g);
   if (dy.length === 0 || dx.length === 0) return;
-  const n = Math.min(planes, chunk);
-  const { offsets, end } = layout(w.heapBase, n * L, n * L, n * P);
-  const mem = memoryF32(w, end);
-  if (mem === null) return js.maxPool2dBackward(dy, argmax, dx, planes, g);
-  const ints = memoryI32(w);
-  const [dyBuf, argBuf, dxBuf] = offsets;
-  for (let p0 = 0; p0 < planes; p0 += chunk) {
-    const np = Math.min(chunk, planes - p0);
-    mem.set(dy.subarray(p0 * L, (p0 + np) * L), dyBuf >> 2);
-    ints.set(argmax.subarray(p0 * L, (p0 + np) * L), argBuf >> 2);
-    mem.set(dx.subarray(p0 * P, (p0 + np) * P), dxBuf >> 2);
-    w.exports.maxPool2dBackward(dyBuf, argBuf, dxBuf, np, L, P);
-    dx.set(mem.subarray(dxBuf >> 2, (dxBuf >> 2) + np * P), p0 * P);
-  }
+  const ran = byPlaneChunks(w, planes, [planeIn(dy, L), planeIn(argmax, L), planeInOut(dx, P)],
+    ([dyBuf, argBuf, dxBuf], np) => w.exports.maxPool2dBackward(dyBuf, argBuf, dxBuf, np, L, P));
+  if (!ran) js.maxPool2dBackward(dy, argmax, dx, planes, g);
 }
 
 /** avgPool2dWasm on a given module. */
 export function avgPool2dOn(w: WasmModule | null, x: FloatArray, out: FloatArray, planes: number, g: WindowGeometry, mode: AvgPoolMode): void {
   const P = g.inH * g.inW, L = g.outH * g.outW;
-  const chunk = planesPerChunk(P, L);
-  if (w === null || chunk === 0 || !f32(x, out)) return js.avgPool2d(x, out, planes, g, mode);
+  if (w === null || planesPerChunk(P, L) === 0 || !f32(x, out)) return js.avgPool2d(x, out, planes, g, mode);
   if (out.length === 0) return;
-  const n = Math.min(planes, chunk);
-  const { offsets, end } = layout(w.heapBase, n * P, n * L);
-  const mem = memoryF32(w, end);
-  if (mem === null) return js.avgPool2d(x, out, planes, g, mode);
-  const [xBuf, outBuf] = offsets;
   const args = avgArgs(g, mode);
-  for (let p0 = 0; p0 < planes; p0 += chunk) {
-    const np = Math.min(chunk, planes - p0);
-    mem.set(x.subarray(p0 * P, (p0 + np) * P), xBuf >> 2);
-    w.exports.avgPool2d(xBuf, outBuf, np, ...args);
-    out.set(mem.subarray(outBuf >> 2, (outBuf >> 2) + np * L), p0 * L);
-  }
+  const ran = byPlaneChunks(w, planes, [planeIn(x, P), planeOut(out, L)],
+    ([xBuf, outBuf], np) => w.exports.avgPool2d(xBuf, outBuf, np, ...args));
+  if (!ran) js.avgPool2d(x, out, planes, g, mode);
 }
 
 /** avgPool2dBackwardWasm on a given module. */
 export function avgPool2dBackwardOn(w: WasmModule | null, dy: FloatArray, dx: FloatArray, planes: number, g: WindowGeometry, mode: AvgPoolMode): void {
   const P = g.inH * g.inW, L = g.outH * g.outW;
-  const chunk = planesPerChunk(P, L);
-  if (w === null || chunk === 0 || !f32(dy, dx)) return js.avgPool2dBackward(dy, dx, planes, g, mode);
+  if (w === null || planesPerChunk(P, L) === 0 || !f32(dy, dx)) return js.avgPool2dBackward(dy, dx, planes, g, mode);
   if (dy.length === 0 || dx.length === 0) return;
-  const n = Math.min(planes, chunk);
-  const { offsets, end } = layout(w.heapBase, n * L, n * P);
-  const mem = memoryF32(w, end);
-  if (mem === null) return js.avgPool2dBackward(dy, dx, planes, g, mode);
-  const [dyBuf, dxBuf] = offsets;
   const args = avgArgs(g, mode);
-  for (let p0 = 0; p0 < planes; p0 += chunk) {
-    const np = Math.min(chunk, planes - p0);
-    mem.set(dy.subarray(p0 * L, (p0 + np) * L), dyBuf >> 2);
-    mem.set(dx.subarray(p0 * P, (p0 + np) * P), dxBuf >> 2);
-    w.exports.avgPool2dBackward(dyBuf, dxBuf, np, ...args);
-    dx.set(mem.subarray(dxBuf >> 2, (dxBuf >> 2) + np * P), p0 * P);
-  }
+  const ran = byPlaneChunks(w, planes, [planeIn(dy, L), planeInOut(dx, P)],
+    ([dyBuf, dxBuf], np) => w.exports.avgPool2dBackward(dyBuf, dxBuf, np, ...args));
+  if (!ran) js.avgPool2dBackward(dy, dx, planes, g, mode);
 }

@@ -121,20 +121,35 @@ function buffers(w: WasmModule, list: Piece[]): { mem: Float32Array; stridedBuf:
   return mem === null ? null : { mem, stridedBuf: offsets[0], denseBuf: offsets[1], dimsBuf: offsets[2] };
 }
 
+type Buffers = NonNullable<ReturnType<typeof buffers>>;
+
+/**
+ * The pieces and buffers for a strided walk of `shape`/`strides` from `offset` over an array of
+ * `stridedLength` floats, with `denseLength` on the dense side; null when js should run it (out of
+ * range, too many pieces, copies that do not pay when `gated`, or past wasm32's memory).
+ */
+function plan(
+  w: WasmModule, shape: readonly number[], strides: readonly number[], offset: number, stridedLength: number, denseLength: number,
+  gated: boolean, moved: (p: Piece) => number,
+): { list: Piece[]; bufs: Buffers } | null {
+  const n = product(shape);
+  const d = normalise(shape, strides);
+  if (offset < 0 || offset + span(d.shape, d.strides) > stridedLength || n > denseLength) return null;
+  const list = pieces(d.shape, d.strides, offset, 0);
+  if (list === null || (gated && !worthIt(d.shape, d.strides, n, list.length, list.reduce((sum, p) => sum + moved(p), 0)))) return null;
+  const bufs = buffers(w, list);
+  return bufs === null ? null : { list, bufs };
+}
+
 /** stridedCopyWasm on a given module (the tests run both builds through this; gated = false skips `worthIt`). */
 export function stridedCopyOn(w: WasmModule | null, src: TypedArray, offset: number, strides: readonly number[], outShape: readonly number[], out: TypedArray, gated = true): void {
   const fallback = (): void => js.stridedCopy(src, offset, strides, outShape, out);
   if (w === null || !(src instanceof Float32Array) || !(out instanceof Float32Array)) return fallback();
-  const n = product(outShape);
-  if (n === 0) return;
-  const d = normalise(outShape, strides), range = span(d.shape, d.strides);
-  if (offset < 0 || offset + range > src.length || n > out.length) return fallback();
-  const list = pieces(d.shape, d.strides, offset, 0);
-  const moved = list?.reduce((a, p) => a + span(p.shape, p.strides) + product(p.shape), 0) ?? 0; // each piece's span in, its floats out
-  if (list === null || (gated && !worthIt(d.shape, d.strides, n, list.length, moved))) return fallback();
-  const bufs = buffers(w, list);
-  if (bufs === null) return fallback();
-  const { mem, stridedBuf, denseBuf, dimsBuf } = bufs;
+  if (product(outShape) === 0) return;
+  // each piece's span in, its floats out
+  const planned = plan(w, outShape, strides, offset, src.length, out.length, gated, (p) => span(p.shape, p.strides) + product(p.shape));
+  if (planned === null) return fallback();
+  const { list, bufs: { mem, stridedBuf, denseBuf, dimsBuf } } = planned;
   for (const p of list) {
     const len = product(p.shape);
     mem.set(src.subarray(p.offset, p.offset + span(p.shape, p.strides)), stridedBuf >> 2);
@@ -151,17 +166,11 @@ export function stridedCopyOn(w: WasmModule | null, src: TypedArray, offset: num
 export function stridedScatterOn(w: WasmModule | null, src: TypedArray, shape: readonly number[], out: TypedArray, offset: number, strides: readonly number[], gated = true): void {
   const fallback = (): void => js.stridedScatter(src, shape, out, offset, strides);
   if (w === null || !(src instanceof Float32Array) || !(out instanceof Float32Array)) return fallback();
-  const n = product(shape);
-  if (n === 0) return;
-  const d = normalise(shape, strides), range = span(d.shape, d.strides);
-  if (offset < 0 || offset + range > out.length || n > src.length) return fallback();
-  const list = pieces(d.shape, d.strides, offset, 0);
+  if (product(shape) === 0) return;
   // each piece's floats in, its span out, and its span in too unless it writes all of it
-  const moved = list?.reduce((a, p) => a + product(p.shape) + span(p.shape, p.strides) * (covers(p) ? 1 : 2), 0) ?? 0;
-  if (list === null || (gated && !worthIt(d.shape, d.strides, n, list.length, moved))) return fallback();
-  const bufs = buffers(w, list);
-  if (bufs === null) return fallback();
-  const { mem, stridedBuf, denseBuf, dimsBuf } = bufs;
+  const planned = plan(w, shape, strides, offset, out.length, src.length, gated, (p) => product(p.shape) + span(p.shape, p.strides) * (covers(p) ? 1 : 2));
+  if (planned === null) return fallback();
+  const { list, bufs: { mem, stridedBuf, denseBuf, dimsBuf } } = planned;
   for (const p of list) {
     const len = product(p.shape), pSpan = span(p.shape, p.strides);
     mem.set(src.subarray(p.at, p.at + len), denseBuf >> 2);
