@@ -1,11 +1,11 @@
-// conv2d (im2col + one batched matmul), maxPool2d, avgPool2d on NCHW (or unbatched CHW) tensors,
+// conv2d (one kernel: im2col + a product per image and group), maxPool2d, avgPool2d on NCHW (or unbatched CHW) tensors,
 // each a fused op with its gradient right below and a composite twin built on unfold / fold
 // (im2col / col2im as recorded ops, each the other's gradient). The loops are kernels (im2col.ts).
 import { Tensor } from '../../tensor/tensor.js';
-import { arrayFor, promoteTypes, type FloatDType } from '../../tensor/dtype.js';
+import { arrayFor, emptyArrayFor, promoteTypes, type FloatDType } from '../../tensor/dtype.js';
 import * as raw from '../../tensor/raw.js';
 import { kernelFor } from '../../tensor/kernels/index.js';
-import type { AvgPoolMode, FloatArray, WindowGeometry } from '../../tensor/kernels/types.js';
+import type { AvgPoolMode, Conv2dArgs, FloatArray, WindowGeometry } from '../../tensor/kernels/types.js';
 import { fmt } from '../../tensor/shape.js';
 import { record, recordFused } from '../engine.js';
 import { requireFloat } from './operands.js';
@@ -107,14 +107,11 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts
   };
   const [dtype, [x, w, b]] = sameFloat(op, [['input', input], ['weight', weight], ...(bias ? [['bias', bias] as [string, Tensor]] : [])]);
   const G = groups, Og = O / G, K = Cg * kH * kW, L = g.outH * g.outW;
-
-  // col [N, G, K, L]: image n, group gi is the [K, L] matrix of its channels' windows
-  const col = new Tensor(floatArray(dtype, N * C * kH * kW * L), [N, G, K, L], dtype);
-  kernelFor('im2col', dtype, col.size)(x.data as FloatArray, col.data as FloatArray, N * C, g);
-  const wMat = new Tensor(w.data, [1, G, Og, K], dtype); // a view of w, one [Og, K] matrix per group
-  const out = raw.matmul(wMat, col); // Y[n, g] = W_g · col[n, g]   [N, G, Og, L]
-  const y = out.data as FloatArray;
-  if (b) kernelFor('binary', dtype, y.length)('add', y, [N, O, L], b.data, [O, 1], y, [N, O, L]); // y += b per channel, in place
+  const args: Conv2dArgs = { x: x.data as FloatArray, weight: w.data as FloatArray, batch: N, channels: C, outChannels: O, groups: G, window: g };
+  const flops = 2 * N * O * K * L;
+  // im2col and a product per image and group in one kernel (the columns never leave it)
+  const y = emptyArrayFor(dtype, N * O * L) as FloatArray;
+  kernelFor('conv2d', dtype, flops)(args, b ? (b.data as FloatArray) : null, y);
   const outShape = input.ndim === 4 ? [N, O, g.outH, g.outW] : [O, g.outH, g.outW];
   const inputs = bias ? [input, weight, bias] : [input, weight];
   // the composite twin: unfold, one batched matmul, the bias broadcast
@@ -122,22 +119,14 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts
     const y = matmulT(reshape(cw, [1, G, Og, K]), reshape(unfold(cx, N * C, g), [N, G, K, L]), false, false);
     return reshape(cb ? add(y, reshape(cb, [1, G, Og, 1])) : y, outShape);
   };
-  return recordFused(new Tensor(y, outShape, dtype), op, inputs, (grad) => {
-    const dY = new Tensor(raw.cast(grad, dtype).data, [N, G, Og, L], dtype);
-    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-    if (input.requiresGrad) {
-      // dcol[n, g] = W_gᵀ · dY[n, g], then dx = col2im(dcol)
-      const dcol = raw.matmul(wMat, dY, true, false);
-      dx = new Tensor(floatArray(dtype, x.size), input.shape, dtype);
-      kernelFor('col2im', dtype, dcol.size)(dcol.data as FloatArray, dx.data as FloatArray, N * C, g);
-    }
-    if (weight.requiresGrad) {
-      // dW_g = Σ_n dY[n, g] · col[n, g]ᵀ
-      const perImage = raw.matmul(dY, col, false, true); // [N, G, Og, K]
-      dw = raw.view(raw.reduce(raw.view(perImage, [N, O * K]), [0], 'sum', false), weight.shape);
-    }
+  return recordFused(new Tensor(y, outShape, dtype), op, inputs, (grad, needs) => {
+    const dY = raw.cast(grad, dtype);
+    // dx = col2im(W_gᵀ · dY[n, g]); dW_g = Σ_n dY[n, g] · col[n, g]ᵀ, the columns made again from x
+    const dx = needs[0] ? new Tensor(emptyArrayFor(dtype, x.size), input.shape, dtype) : null;
+    const dw = needs[1] ? new Tensor(emptyArrayFor(dtype, w.size), weight.shape, dtype) : null;
+    kernelFor('conv2dBackward', dtype, 2 * flops)(args, dY.data as FloatArray, (dx?.data ?? null) as FloatArray | null, (dw?.data ?? null) as FloatArray | null);
     // db[o] = Σ_{n, h, w} dY[n, o, h, w]
-    if (bias?.requiresGrad) db = raw.reduce(raw.view(dY, [N, O, L]), [0, 2], 'sum', false);
+    const db = needs[2] ? raw.reduce(raw.view(dY, [N, O, L]), [0, 2], 'sum', false) : null;
     return bias ? [dx, dw, db] : [dx, dw];
   }, composite as (...ts: Tensor[]) => Tensor);
 }

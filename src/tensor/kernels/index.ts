@@ -36,6 +36,8 @@ export const thresholds = {
   wasmReduceElements: 1024,
   /** im2col / col2im, in col floats (`npx tsx bench/conv.ts`): im2col wins from ~288, col2im from ~576 (one 8×8 plane, 3×3 pad 1: 1.6×). */
   wasmIm2colElements: 512,
+  /** conv2d and its gradient, in flops: im2col and gemm inside the module, so the matmul's crossover. */
+  wasmConvFlops: 2048,
   /** Pooling, in input floats: max 2×2 wins from 256 (1.75×), 3×3 stride 2 pad 1 near 256; average near 1024. */
   wasmMaxPoolElements: 256,
   wasmAvgPoolElements: 1024,
@@ -54,7 +56,7 @@ const wasmThresholdOf: Partial<Record<KernelName, keyof typeof thresholds>> = {
   unaryGrad: 'wasmUnaryElements',
   binary: 'wasmBinaryElements',
   reduce: 'wasmReduceElements',
-  im2col: 'wasmIm2colElements', col2im: 'wasmIm2colElements',
+  im2col: 'wasmIm2colElements', col2im: 'wasmIm2colElements', conv2d: 'wasmConvFlops', conv2dBackward: 'wasmConvFlops',
   maxPool2d: 'wasmMaxPoolElements', maxPool2dBackward: 'wasmMaxPoolBackwardElements',
   avgPool2d: 'wasmAvgPoolElements', avgPool2dBackward: 'wasmAvgPoolElements',
   stridedCopy: 'wasmLayoutElements', stridedScatter: 'wasmLayoutElements',

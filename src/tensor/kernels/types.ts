@@ -53,6 +53,17 @@ export interface WindowGeometry {
   dilationW: number;
 }
 
+/** A 2-D convolution's operands: x [batch, channels, inH, inW], weight [outChannels, channels/groups, kernelH, kernelW]. */
+export interface Conv2dArgs {
+  x: FloatArray;
+  weight: FloatArray;
+  batch: number;
+  channels: number;
+  outChannels: number;
+  groups: number;
+  window: WindowGeometry;
+}
+
 export interface AvgPoolMode {
   countIncludePad: boolean;
   divisorOverride?: number;
@@ -128,6 +139,10 @@ export interface Kernels {
   im2col(x: FloatArray, col: FloatArray, planes: number, g: WindowGeometry): void;
   /** The adjoint of im2col: dx[p, window] += col[p, ki, kj, oh, ow]. */
   col2im(col: FloatArray, dx: FloatArray, planes: number, g: WindowGeometry): void;
+  /** y[n, o] = b[o] + W_o ⋆ x[n, o's group] for y [batch, outChannels, outH·outW]: im2col and a product per image and group. */
+  conv2d(args: Conv2dArgs, bias: FloatArray | null, y: FloatArray): void;
+  /** dx = col2im(W_gᵀ · dy[n, g]) and dw = Σ_n dy[n, g] · col[n, g]ᵀ, both overwritten (null: not wanted); col is recomputed from x. */
+  conv2dBackward(args: Conv2dArgs, dy: FloatArray, dx: FloatArray | null, dw: FloatArray | null): void;
   maxPool2d(x: FloatArray, out: FloatArray, argmax: Int32Array, planes: number, g: WindowGeometry): void;
   maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray, planes: number, g: WindowGeometry): void;
   avgPool2d(x: FloatArray, out: FloatArray, planes: number, g: WindowGeometry, mode: AvgPoolMode): void;

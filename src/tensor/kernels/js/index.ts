@@ -9,6 +9,7 @@ import { softmax, softmaxBackward } from './softmax.js';
 import { crossEntropy, crossEntropyBackward } from './losses.js';
 import { layerNorm, layerNormBackward } from './norm.js';
 import { im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './im2col.js';
+import { conv2d, conv2dBackward } from './conv.js';
 import { sgdUpdate, sgdMomentumUpdate, adamUpdate } from './optim.js';
 
 export const jsKernels: KernelFamily & Kernels = {
@@ -21,6 +22,6 @@ export const jsKernels: KernelFamily & Kernels = {
   softmax, softmaxBackward,
   crossEntropy, crossEntropyBackward,
   layerNorm, layerNormBackward,
-  im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
+  im2col, col2im, conv2d, conv2dBackward, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
   sgdUpdate, sgdMomentumUpdate, adamUpdate,
 };

@@ -36,7 +36,7 @@ export function avgPool2dBackwardWasm(dy: FloatArray, dx: FloatArray, planes: nu
 }
 
 /** WindowGeometry as the assembly kernels take it: 12 i32 in this order. */
-const geometry = (g: WindowGeometry): number[] =>
+export const geometry = (g: WindowGeometry): number[] =>
   [g.inH, g.inW, g.outH, g.outW, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW];
 
 /** The avg pooling arguments: the geometry without dilation, then countIncludePad, hasOverride, the override. */

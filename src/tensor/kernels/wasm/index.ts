@@ -11,12 +11,13 @@ import { crossEntropyWasm, crossEntropyBackwardWasm } from './losses.js';
 import { adamUpdateWasm, sgdMomentumUpdateWasm, sgdUpdateWasm } from './optim.js';
 import { binaryWasm, reduceWasm, unaryGradWasm, unaryWasm } from './maps.js';
 import { stridedCopyWasm, stridedScatterWasm } from './layout.js';
+import { conv2dBackwardWasm, conv2dWasm } from './conv2d.js';
 import { avgPool2dBackwardWasm, avgPool2dWasm, col2imWasm, im2colWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './conv.js';
 
 export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'
   | 'layerNorm' | 'layerNormBackward' | 'crossEntropy' | 'crossEntropyBackward' | 'sgdUpdate' | 'sgdMomentumUpdate' | 'adamUpdate'
   | 'unary' | 'unaryGrad' | 'binary' | 'reduce'
-  | 'im2col' | 'col2im' | 'maxPool2d' | 'maxPool2dBackward' | 'avgPool2d' | 'avgPool2dBackward' | 'stridedCopy' | 'stridedScatter'> = {
+  | 'im2col' | 'col2im' | 'conv2d' | 'conv2dBackward' | 'maxPool2d' | 'maxPool2dBackward' | 'avgPool2d' | 'avgPool2dBackward' | 'stridedCopy' | 'stridedScatter'> = {
   name: 'wasm',
   available: () => wasmModule() !== null,
   matmul: matmulWasm,
@@ -35,6 +36,8 @@ export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 's
   reduce: reduceWasm,
   im2col: im2colWasm,
   col2im: col2imWasm,
+  conv2d: conv2dWasm,
+  conv2dBackward: conv2dBackwardWasm,
   maxPool2d: maxPool2dWasm,
   maxPool2dBackward: maxPool2dBackwardWasm,
   avgPool2d: avgPool2dWasm,

@@ -18,13 +18,13 @@ import type { WasmModule } from './loader.js';
 /** A kernel call: an export name and its arguments (pointers are byte offsets). */
 export interface KernelCall {
   op: 'gemm' | 'gemvRows' | 'gemvCols' | 'softmaxRows' | 'softmaxBackwardRows'
-    | 'unaryMap' | 'unaryGradMap';
+    | 'unaryMap' | 'unaryGradMap' | 'im2col' | 'col2im' | 'binarySame' | 'binaryCols';
   args: number[];
 }
 const OPS: KernelCall['op'][] = ['gemm', 'gemvRows', 'gemvCols', 'softmaxRows', 'softmaxBackwardRows',
-  'unaryMap', 'unaryGradMap'];
-/** Words per call in the call table: the op index, then up to 14 arguments. */
-export const CALL_WORDS = 16;
+  'unaryMap', 'unaryGradMap', 'im2col', 'col2im', 'binarySame', 'binaryCols'];
+/** Words per call in the call table: the op index, then up to 19 arguments (im2col takes 17). */
+export const CALL_WORDS = 20;
 
 /** Below this many flops per kernel call list, waking the worker (20–230 µs) costs more than it saves. */
 export const THREAD_MIN_FLOPS = 30e6;
@@ -155,6 +155,11 @@ export function runShared(w: WasmModule, mine: KernelCall[], theirs: KernelCall[
     Atomics.wait(h.control, DONE, done);
   }
   if (Atomics.exchange(h.control, FAILED, 0) !== 0) throw new Error('tsgrad wasm: a kernel call failed on the worker thread');
+}
+
+/** How many jobs the worker has been given so far (0 without one): tests check that a split happened. */
+export function workerJobs(): number {
+  return helper ? helper.job : 0;
 }
 
 /** Runs one call on this thread. */
