@@ -10,7 +10,7 @@ import { Module } from './module.js';
 import { Linear } from './linear.js';
 import * as init from './init.js';
 import { checkInput } from './helpers.js';
-import { scaledDotProductAttention } from './functional.js';
+import { packedAttention, scaledDotProductAttention } from './functional.js';
 
 /** Where queries, keys and values come from: one fused C → 3C Linear, or three C → C ones. */
 export type QKVProjection = { qkv: Linear } | { query: Linear; key: Linear; value: Linear };
@@ -31,12 +31,14 @@ export interface AttentionComputeOptions {
  */
 export function multiHeadAttention(x: Tensor, proj: QKVProjection, out: Linear | null, { numHeads, mask = null, causal = false, dropout = 0 }: AttentionComputeOptions): Tensor {
   const [B, T, C] = x.shape, H = numHeads, D = C / H;
-  const heads = (t: Tensor) => t.reshape(B, T, H, D).transpose(1, 2); // (B, H, T, D)
-  const [q, k, v] = 'qkv' in proj
-    ? proj.qkv.forward(x).split(C, -1).map(heads) // 3 × (B, T, C) → (B, H, T, D)
-    : [proj.query, proj.key, proj.value].map((p) => heads(p.forward(x)));
-  const y = scaledDotProductAttention(q, k, v, { mask, causal, dropout }); // (B, H, T, D)
-  const merged = y.transpose(1, 2).reshape(B, T, C); // (B, T, C)
+  let merged: Tensor; // (B, T, C)
+  if ('qkv' in proj) {
+    merged = packedAttention(proj.qkv.forward(x), H, { mask, causal, dropout }); // the heads read in place from (B, T, 3C)
+  } else {
+    const heads = (t: Tensor) => t.reshape(B, T, H, D).transpose(1, 2); // (B, H, T, D)
+    const [q, k, v] = [proj.query, proj.key, proj.value].map((p) => heads(p.forward(x)));
+    merged = scaledDotProductAttention(q, k, v, { mask, causal, dropout }).transpose(1, 2).reshape(B, T, C);
+  }
   return out ? out.forward(merged) : merged;
 }
 

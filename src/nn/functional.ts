@@ -5,4 +5,4 @@ export { linear, dropout, embedding } from '../autograd/ops/nn.js';
 export { layerNorm, batchNorm } from '../autograd/ops/norm.js';
 export { crossEntropy, nllLoss, mseLoss, binaryCrossEntropy, bceWithLogits } from '../autograd/ops/losses.js';
 export { conv2d, maxPool2d, avgPool2d } from '../autograd/ops/conv.js';
-export { scaledDotProductAttention } from '../autograd/ops/attention.js';
+export { packedAttention, scaledDotProductAttention } from '../autograd/ops/attention.js';

@@ -202,6 +202,31 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false, bia
   return new Tensor(out, shape, dtype);
 }
 
+/** Where the matrices of a batched product sit in their arrays: offsets per batch entry and row strides (matmulAt). */
+export interface MatricesAt {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  aOffsets: Int32Array;
+  bOffsets: Int32Array;
+  lda: number;
+  ldb: number;
+}
+
+/** [batch, m, n] = op(A_b) · op(B_b) over matrices read in place from a and b (attention's heads in a packed qkv). */
+export function matmulAt(a: Tensor, b: Tensor, at: MatricesAt): Tensor {
+  const dtype = promoteTypes(a.dtype, b.dtype);
+  if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`matmulAt: float operands only (got ${a.dtype} and ${b.dtype})`);
+  const out = emptyArrayFor(dtype, at.batch * at.m * at.n) as FloatArray;
+  kernelFor('matmul', dtype, 2 * at.batch * at.m * at.n * at.k)({
+    ...at, a: cast(a, dtype).data as FloatArray, b: cast(b, dtype).data as FloatArray, out,
+  });
+  return new Tensor(out, [at.batch, at.m, at.n], dtype);
+}
+
 /** Element offset of each operand matrix for every entry of the broadcast batch. */
 function batchOffsets(own: readonly number[], batchShape: readonly number[], matrixSize: number): Int32Array {
   const batch = sizeOf(batchShape);

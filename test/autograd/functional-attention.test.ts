@@ -160,3 +160,67 @@ describe('scaledDotProductAttention: errors name the op and the shapes', () => {
   ];
   for (const [what, call, message] of cases) it(what, () => expect(call).to.throw(message));
 });
+
+// packedAttention: the heads of one [B, T, 3C] projection, read in place by the products
+const packed = F.packedAttention;
+
+/** qkv [B, T, 3·H·d] shapes with their head count. */
+const packedShapes = fc.tuple(int(1, 3), int(1, 4), int(1, 3), int(1, 3)).map(([B, T, H, d]) => ({ B, T, H, d }));
+
+/** The same computation through split, heads moved to dim 1, scaledDotProductAttention, merge. */
+function unpacked(qkvT: Tensor, H: number, opts: Parameters<typeof sdpa>[3] = {}): Tensor {
+  const [B, T, C3] = qkvT.shape, C = C3 / 3, d = C / H;
+  const [q, k, v] = qkvT.split(C, -1).map((t) => t.reshape(B, T, H, d).transpose(1, 2));
+  return sdpa(q, k, v, opts).transpose(1, 2).reshape(B, T, C);
+}
+
+const packedRows: Record<string, GradRow> = {
+  'packed, no mask': { shapes: packedShapes.map(({ B, T, H, d }) => [[B, T, 3 * H * d], [H]]), fn: (x, h) => packed(x, h.shape[0]) },
+  'packed, causal': { shapes: packedShapes.map(({ B, T, H, d }) => [[B, T, 3 * H * d], [H]]), fn: (x, h) => packed(x, h.shape[0], { causal: true }) },
+  'packed, float mask [1, H, T, T] (with its gradient)': {
+    shapes: packedShapes.map(({ B, T, H, d }) => [[B, T, 3 * H * d], [1, H, T, T]]),
+    fn: (x, m) => packed(x, m.shape[1], { mask: m }),
+  },
+  'packed, dropout (same seed for every evaluation)': {
+    shapes: packedShapes.map(({ B, T, H, d }) => [[B, T, 3 * H * d], [H]]),
+    fn: (x, h) => {
+      tg.manualSeed(12);
+      return packed(x, h.shape[0], { dropout: 0.3, causal: true });
+    },
+  },
+};
+
+describe('packedAttention: gradcheck (float64, random shapes and values)', () => {
+  // the second input of the unmasked rows only carries H in its shape (its gradient is zero)
+  for (const [name, row] of Object.entries(packedRows)) it(name, () => checkGradients(row));
+});
+
+describe('packedAttention equals split → heads → scaledDotProductAttention → merge', () => {
+  it('in value and gradient (causal, bool and float masks, dropout), float64 and float32 (wasm reads the heads in place)', () => {
+    const cases = fc.record({
+      B: int(1, 3), T: int(1, 40), H: int(1, 4), d: int(1, 9), causal: fc.boolean(), mask: fc.constantFrom('none', 'bool', 'float'),
+      dropout: fc.constantFrom(0, 0.25), dtype: fc.constantFrom('float64', 'float32'), seed: int(0, 1e6),
+    });
+    fc.assert(fc.property(cases, ({ B, T, H, d, causal, mask: kind, dropout, dtype, seed }) => {
+      tg.manualSeed(seed);
+      const x = tg.randn([B, T, 3 * H * d], { dtype: dtype as 'float64' }).requiresGrad_();
+      const mask = kind === 'bool' ? tg.rand([B, 1, T, T]).sub(tg.eye(T)).lt(0.8) : kind === 'float' ? tg.randn([1, H, T, T], { dtype: dtype as 'float64' }) : null;
+      const g = tg.randn([B, T, H * d], { dtype: dtype as 'float64' });
+      const run = (f: typeof packed) => {
+        tg.manualSeed(seed + 1); // the same dropout mask for both
+        const y = f(x, H, { causal, mask, dropout });
+        return [y, tg.grad([y], [x], { gradOutputs: [g] })[0]!];
+      };
+      const [y1, d1] = run(packed), [y2, d2] = run(unpacked as typeof packed);
+      const tol = dtype === 'float64' ? 1e-12 : 1e-5;
+      assertClose(y1.data, y2.data, tol, tol, 'y');
+      assertClose(d1.data, d2.data, tol, tol, 'dqkv');
+    }), { numRuns: 60, seed: 5 });
+  });
+
+  it('names the op and the shape on bad input', () => {
+    expect(() => packed(tg.randn([2, 4, 10]), 2)).to.throw('packedAttention: qkv must be [B, T, 3C] with C a multiple of numHeads 2 (got shape [2, 4, 10])');
+    expect(() => packed(tg.randn([4, 12]), 2)).to.throw('packedAttention: qkv must be [B, T, 3C]');
+    expect(() => packed(tg.randn([1, 4, 12]), 2, { mask: tg.ones([3, 4]).gt(0) })).to.throw("packedAttention: mask of shape [3, 4] cannot be broadcast to the scores' shape [1, 2, 4, 4]");
+  });
+});

@@ -10,6 +10,7 @@ import { softmaxBackwardOn, softmaxOn } from '../../src/tensor/kernels/wasm/soft
 
 // deterministic uniform values (xorshift32) shared with the bench, so a failing case can be replayed
 import { randomArray } from '../../bench/harness.js';
+import { expectSame } from '../helpers.js';
 
 interface Case {
   batch: number; m: number; n: number; k: number;
@@ -105,6 +106,33 @@ describe('wasm kernels', function () {
           for (let i = 0; i < expected.length; i++) expect(expected[i] - plain[i]).to.be.closeTo(bias[i % kase.n], 1e-5);
         }), { numRuns: 60, seed: 12 });
       }
+    });
+
+    it('reads matrices in place with row strides lda, ldb (attention heads): js against packed copies, wasm against js', () => {
+      const strided = fc.record({ c: fc.oneof(caseArb(13, 21, 19), caseArb(1, 40, 30), caseArb(40, 1, 30)), padA: fc.integer({ min: 0, max: 5 }), padB: fc.integer({ min: 0, max: 5 }) });
+      fc.assert(fc.property(strided, ({ c, padA, padB }) => {
+        const { batch, m, n, k, transA, transB } = c;
+        const [aRows, aCols] = transA ? [k, m] : [m, k], [bRows, bCols] = transB ? [n, k] : [k, n];
+        const lda = aCols + padA, ldb = bCols + padB;
+        // batch entry i's matrices lie one after another, each rows × ld with the padding after each row
+        const a = randomArray(batch * aRows * lda + 2, c.seed), b = randomArray(batch * bRows * ldb + 2, c.seed + 1);
+        const aOffsets = Int32Array.from({ length: batch }, (_, i) => 2 + i * aRows * lda);
+        const bOffsets = Int32Array.from({ length: batch }, (_, i) => 1 + i * bRows * ldb);
+        const pack = (x: Float32Array, offs: Int32Array, rows: number, cols: number, ld: number) => {
+          const out = new Float32Array(batch * rows * cols);
+          for (let i = 0; i < batch; i++) for (let r = 0; r < rows; r++) out.set(x.subarray(offs[i] + r * ld, offs[i] + r * ld + cols), (i * rows + r) * cols);
+          return out;
+        };
+        const packedOffsets = (size: number) => Int32Array.from({ length: batch }, (_, i) => i * size);
+        const size = batch * m * n;
+        const want = new Float32Array(size), js = new Float32Array(size), wasm = new Float32Array(size).fill(NaN);
+        jsKernels.matmul({ a: pack(a, aOffsets, aRows, aCols, lda), b: pack(b, bOffsets, bRows, bCols, ldb), out: want, batch, m, n, k, transA, transB, aOffsets: packedOffsets(m * k), bOffsets: packedOffsets(k * n) });
+        const args = { a, b, batch, m, n, k, transA, transB, aOffsets, bOffsets, lda, ldb };
+        jsKernels.matmul({ ...args, out: js });
+        matmulOn(wasmModule(), { ...args, out: wasm });
+        expectSame('js strided vs packed', js, want);
+        for (let i = 0; i < size; i++) expect(wasm[i], `wasm out[${i}]`).to.be.closeTo(want[i], 1e-6 * (k + 4));
+      }), { numRuns: 300, seed: 21 });
     });
 
     it('writes zeros when k = 0 and nothing when m·n = 0', () => {

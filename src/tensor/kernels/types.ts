@@ -34,6 +34,9 @@ export interface MatmulArgs {
   bOffsets: Int32Array; // length batch
   /** [n], added to every row of every output matrix (linear's bias, fused so C is written once). */
   bias?: FloatArray | null;
+  /** Row strides of the stored A and B (default: packed, k or m and n or k), for matrices read in place (attention's heads). */
+  lda?: number;
+  ldb?: number;
 }
 
 /** Where a sliding window sits: output (oh, ow) reads input (oh·strideH − padH + ki·dilationH, …). */

@@ -1,6 +1,6 @@
 // gpu.js matmul: one thread per output element, out[i][j] = Σ_p op(A)[i][p] · op(B)[p][j].
 import type { MatmulArgs } from '../types.js';
-import { addRowBias } from '../js/matmul.js';
+import { addRowBias, matmul } from '../js/matmul.js';
 import { cachedKernels, matrix, ran, type GpuKernel } from './runtime.js';
 
 // Kernel sources are strings, not TypeScript functions: gpu.js parses the source text, and a
@@ -37,6 +37,7 @@ function matmulKernel(m: number, n: number, k: number, transA: boolean, transB: 
  */
 export function matmulGpujs(args: MatmulArgs): void {
   const { a, b, out, batch, m, n, k, transA, transB, aOffsets, bOffsets, bias } = args;
+  if (args.lda !== undefined || args.ldb !== undefined) return matmul(args); // matrices read in place: the js kernel
   if (m === 0 || n === 0 || batch === 0) return;
   if (k === 0) {
     out.fill(0, 0, batch * m * n); // an empty sum; gpu.js cannot build a zero-length input

@@ -9,6 +9,7 @@ import type { FloatArray, MatmulArgs } from '../types.js';
  */
 export function matmul(args: MatmulArgs): void {
   const { a, b, out, batch, m, n, k, transA, transB, aOffsets, bOffsets, bias } = args;
+  const lda = args.lda ?? (transA ? m : k), ldb = args.ldb ?? (transB ? k : n); // row strides of the stored matrices
   const packed: FloatArray | null = transB ? new (b.constructor as { new (n: number): FloatArray })(k * n) : null;
   for (let bi = 0; bi < batch; bi++) {
     const aOff = aOffsets[bi];
@@ -16,13 +17,14 @@ export function matmul(args: MatmulArgs): void {
     let bOff = bOffsets[bi];
     if (packed) {
       // Bᵀ stored as [n, k] → packed [k, n]
-      for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) packed[p * n + j] = b[bOff + j * k + p];
+      for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) packed[p * n + j] = b[bOff + j * ldb + p];
       bMat = packed;
       bOff = 0;
     }
+    const bStride = packed ? n : ldb; // B row p starts at bOff + p·bStride
     // A element (i, p) lives at aOff + i*sARow + p*sACol
-    const sARow = transA ? 1 : k;
-    const sACol = transA ? m : 1;
+    const sARow = transA ? 1 : lda;
+    const sACol = transA ? lda : 1;
     const cOff = bi * m * n;
     if (bias) for (let i = 0; i < m; i++) out.set(bias, cOff + i * n); // C starts as the bias rows, then accumulates
     else out.fill(0, cOff, cOff + m * n);
@@ -33,7 +35,7 @@ export function matmul(args: MatmulArgs): void {
       for (let p = 0; p < k; p++) {
         const ap = a0 + p * sACol;
         const x0 = a[ap], x1 = a[ap + sARow], x2 = a[ap + 2 * sARow], x3 = a[ap + 3 * sARow];
-        const bRow = bOff + p * n;
+        const bRow = bOff + p * bStride;
         for (let j = 0; j < n; j++) {
           const y = bMat[bRow + j];
           out[c0 + j] += x0 * y;
@@ -47,7 +49,7 @@ export function matmul(args: MatmulArgs): void {
       const c0 = cOff + i * n;
       for (let p = 0; p < k; p++) {
         const x0 = a[aOff + i * sARow + p * sACol];
-        const bRow = bOff + p * n;
+        const bRow = bOff + p * bStride;
         for (let j = 0; j < n; j++) out[c0 + j] += x0 * bMat[bRow + j];
       }
     }

@@ -44,8 +44,11 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
     return;
   }
   const threaded = w.shared && threadsRequested() && 2 * batch * m * n * k >= THREAD_MIN_FLOPS;
-  const [aLo, aHi] = usedRange(aOffsets, batch, m * k);
-  const [bLo, bHi] = usedRange(bOffsets, batch, k * n);
+  // row strides of the stored matrices, and the floats one of them spans
+  const lda = args.lda ?? (transA ? m : k), ldb = args.ldb ?? (transB ? k : n);
+  const [aRows, aCols] = transA ? [k, m] : [m, k], [bRows, bCols] = transB ? [n, k] : [k, n];
+  const [aLo, aHi] = usedRange(aOffsets, batch, (aRows - 1) * lda + aCols);
+  const [bLo, bHi] = usedRange(bOffsets, batch, (bRows - 1) * ldb + bCols);
   const e = w.exports;
   const scratchFloats = [e.packAFloats(), e.packBFloats(), e.edgeFloats()];
   const { offsets, end } = layout(
@@ -70,15 +73,15 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
     const bp = bPtr + (bOffsets[i] - bLo) * 4;
     const cp = cPtr + i * m * n * 4;
     if (!threaded) {
-      run(w, productCall(ap, bp, cp, m, n, k, transA, transB, scratch[0], 0, whole));
+      run(w, productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch[0], 0, whole));
     } else if (batch >= 2) {
       // this thread takes the first half of the batch, the worker the rest
       const t = i < batch >> 1 ? 0 : 1;
-      (t === 0 ? mine : theirs).push(productCall(ap, bp, cp, m, n, k, transA, transB, scratch[t], 0, whole));
+      (t === 0 ? mine : theirs).push(productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch[t], 0, whole));
     } else {
       const cut = Math.min(whole, Math.ceil(whole / 16) * 8); // near half, a multiple of the 4×8 tile
-      mine.push(productCall(ap, bp, cp, m, n, k, transA, transB, scratch[0], 0, cut));
-      theirs.push(productCall(ap, bp, cp, m, n, k, transA, transB, scratch[1], cut, whole));
+      mine.push(productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch[0], 0, cut));
+      theirs.push(productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch[1], cut, whole));
     }
   }
   if (threaded) runShared(w, mine, theirs, offsets[9]);
@@ -92,32 +95,35 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
 
 /**
  * The kernel call that computes part [p0, p1) of one product's output: rows of C, or columns
- * when C is a row vector (m = 1). A vector operand goes to a matrix-vector kernel (no packing).
+ * when C is a row vector (m = 1). A vector operand stored contiguously goes to a matrix-vector
+ * kernel (no packing); lda and ldb are the row strides of the stored A and B.
  */
 function productCall(
   ap: number, bp: number, cp: number, m: number, n: number, k: number,
-  transA: boolean, transB: boolean, s: Scratch, p0: number, p1: number,
+  transA: boolean, transB: boolean, lda: number, ldb: number, s: Scratch, p0: number, p1: number,
 ): KernelCall {
   const count = p1 - p0;
-  if (m === 1) {
-    // c[1, n] = a[k] · op(B): a is contiguous whether or not it is transposed.
+  if (m === 1 && (!transA || lda === 1)) {
+    // c[1, n] = a[k] · op(B), a contiguous
     return transB
-      ? { op: 'gemvRows', args: [bp + p0 * k * 4, k, ap, cp + p0 * 4, count, k] } // B stored [n, k]: c_j = B_j · a
-      : { op: 'gemvCols', args: [bp + p0 * 4, n, ap, cp + p0 * 4, count, k] }; // B stored [k, n]: c = Σ_p a_p B_p
+      ? { op: 'gemvRows', args: [bp + p0 * ldb * 4, ldb, ap, cp + p0 * 4, count, k] } // B stored [n, k]: c_j = B_j · a
+      : { op: 'gemvCols', args: [bp + p0 * 4, ldb, ap, cp + p0 * 4, count, k] }; // B stored [k, n]: c = Σ_p a_p B_p
   }
-  if (n === 1) {
-    // c[m, 1] = op(A) · b[k]
+  if (n === 1 && (transB || ldb === 1)) {
+    // c[m, 1] = op(A) · b[k], b contiguous
     return transA
-      ? { op: 'gemvCols', args: [ap + p0 * 4, m, bp, cp + p0 * 4, count, k] } // A stored [k, m]
-      : { op: 'gemvRows', args: [ap + p0 * k * 4, k, bp, cp + p0 * 4, count, k] }; // A stored [m, k]
+      ? { op: 'gemvCols', args: [ap + p0 * 4, lda, bp, cp + p0 * 4, count, k] } // A stored [k, m]
+      : { op: 'gemvRows', args: [ap + p0 * lda * 4, lda, bp, cp + p0 * 4, count, k] }; // A stored [m, k]
   }
-  // rows [p0, p1) of C: A starts at row p0 (column p0 when stored transposed)
+  // rows [p0, p1) of C (columns, when a strided row vector is split): A starts at row p0 (column p0 when stored transposed)
+  const [r0, rows] = m === 1 ? [0, 1] : [p0, count];
+  const [c0, cols] = m === 1 ? [p0, count] : [0, n];
   return {
     op: 'gemm',
     args: [
-      ap + (transA ? p0 : p0 * k) * 4, transA ? 1 : 0, transA ? m : k,
-      bp, transB ? 1 : 0, transB ? k : n,
-      cp + p0 * n * 4, n, count, n, k,
+      ap + (transA ? r0 : r0 * lda) * 4, transA ? 1 : 0, lda,
+      bp + (transB ? c0 * ldb : c0) * 4, transB ? 1 : 0, ldb,
+      cp + (r0 * n + c0) * 4, n, rows, cols, k,
       s.packA, s.packB, s.edge,
     ],
   };
