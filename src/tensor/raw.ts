@@ -4,6 +4,7 @@
 import { type DType, arrayFor, emptyArrayFor, promoteTypes, toFloat } from './dtype.js';
 import { broadcastShapes, type Shape, shapesEqual, sizeOf, stridesOf } from './shape.js';
 import { Tensor } from './tensor.js';
+import { release } from './pool.js';
 import { kernelFor } from './kernels/index.js';
 import type { BinaryOp, FloatArray, ReduceKind, UnaryGradOp, UnaryOp } from './kernels/types.js';
 
@@ -200,6 +201,11 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false, bia
   const shape = [...batchShape, m, n];
   if (integer) return new Tensor(Int32Array.from(out), shape, 'int32');
   return new Tensor(out, shape, dtype);
+}
+
+/** Hands a gradient rule's private temporaries back to the pool (pool.ts): nothing else holds them, and the rule never reads them again. */
+export function free(...temporaries: (Tensor | null)[]): void {
+  for (const t of temporaries) if (t) release(t.dtype, t.data);
 }
 
 /** Where the matrices of a batched product sit in their arrays: offsets per batch entry and row strides (matmulAt). */

@@ -89,6 +89,7 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
     const { dS, dMask } = scoresGradient(P, dPd, keep, w.scale, maskGrad);
     const dQ = query.requiresGrad ? raw.matmul(dS, k) : null; // dQ = dS · K · scale
     const dK = key.requiresGrad ? raw.matmul(dS, q, true, false) : null; // dK = dSᵀ · Q · scale
+    raw.free(dPd, dS);
     return maskGrad ? [dQ, dK, dV, dMask] : [dQ, dK, dV];
   }, composite as (...ts: Tensor[]) => Tensor);
 }
@@ -135,12 +136,14 @@ export function packedAttention(qkv: Tensor, numHeads: number, opts: AttentionOp
     const dV = product(Pd, dO, T, d, T, true, false, packed(T * T), packed(T * d), T, d); // dV = Pdᵀ · dO
     const dPd = raw.view(product(dO, qkv, T, T, d, false, true, packed(T * d), vAt, d, C3), P.shape); // dPd = dO · Vᵀ
     const { dS, dMask } = scoresGradient(P, dPd, keep, w.scale, maskGrad);
+    raw.free(dPd);
     if (!needs[0]) return [null, dMask];
     const dQ = product(dS, qkv, T, d, T, false, false, packed(T * T), kAt, T, C3); // dQ = dS · K · scale
     const dK = product(dS, qkv, T, d, T, true, false, packed(T * T), qAt, T, C3); // dK = dSᵀ · Q · scale
     // dqkv[b, t, r·C + h·d + j] = dR[b, h, t, j]: the three cover every element
     const dqkv = new Tensor(emptyArrayFor(dtype, B * T * C3), qkv.shape, dtype);
     [dQ, dK, dV].forEach((g, r) => kernelFor('stridedScatter', dtype, g.size)(g.data, [B, H, T, d], dqkv.data, r * C, [T * C3, d, C3, 1]));
+    raw.free(dO, dS, dQ, dK, dV);
     return maskGrad ? [dqkv, dMask] : [dqkv];
   }, composite as (...ts: Tensor[]) => Tensor);
 }
