@@ -151,6 +151,11 @@ describe('fused ops equal their composites (values and gradients, float64)', () 
     const mask = tg.tensor([[true, false, true], [false, false, false], [true, true, true]]);
     return { out: F.scaledDotProductAttention(q, k, v, { mask }), inputs: [q, k, v] };
   });
+  compareWithComposite('packedAttention (causal, float mask [1, H, T, T], dropout)', () => {
+    const qkv = f64([2, 4, 12], 28), m = f64([1, 2, 4, 4], 29);
+    tg.manualSeed(6);
+    return { out: F.packedAttention(qkv, 2, { causal: true, mask: m, dropout: 0.3 }), inputs: [qkv, m] };
+  });
   compareWithComposite('conv2d (stride, padding, dilation, groups)', () => {
     const x = f64([2, 4, 6, 5], 25), w = f64([6, 2, 3, 2], 26), b = f64([6], 27);
     return { out: F.conv2d(x, w, b, { stride: [2, 1], padding: 1, dilation: [1, 2], groups: 2 }), inputs: [x, w, b] };
