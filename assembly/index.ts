@@ -12,6 +12,7 @@ export { im2col, col2im } from './conv';
 export { maxPool2d, maxPool2dBackward } from './maxpool';
 export { avgPool2d, avgPool2dBackward } from './avgpool';
 export { stridedCopy, stridedScatter } from './layout';
+export { gatherRows, scatterAddRows } from './gather';
 
 /** First free byte after the module's static data: JS places its buffers from here on. */
 export function heapBase(): usize {

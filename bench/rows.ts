@@ -1,7 +1,7 @@
 // `npx tsx bench/rows.ts [kernel]`: js against wasm per call for the row and update kernels
 // (LayerNorm, cross-entropy, the optimizer steps), copies into wasm memory included, at the sizes
-// the bench workloads hit, and what a wasm embedding gradient (scatter-add) would spend on copies
-// alone. Sets `thresholds` in src/tensor/kernels/index.ts; prints one line per case on stderr
+// the bench workloads hit, and what the copies of an embedding gradient cost alone (bench/gather.ts
+// times the wasm gather and scatter-add kernels themselves). Sets `thresholds` in src/tensor/kernels/index.ts; prints one line per case on stderr
 // (µs per call, median of 7 rounds) and the crossovers as JSON on stdout.
 import { jsKernels, type Kernels } from '../src/tensor/kernels/index.js';
 import { memoryF32, wasmModule } from '../src/tensor/kernels/wasm/loader.js';

@@ -45,6 +45,8 @@ export const thresholds = {
   wasmMaxPoolBackwardElements: 16384,
   /** stridedCopy / stridedScatter, in floats moved (`npx tsx bench/layout.ts`): a head split (runs of 32) wins from ~2048 (1.3×, 2.5× from 32K); wasm/layout.ts then estimates per call whether its copies pay. */
   wasmLayoutElements: 2048,
+  /** gatherRows / scatterAddRows, in floats gathered or added (`npx tsx bench/gather.ts`): a gather of rows of 16 wins from ~1024 (2.4–3× at 2048), a scatter-add from 2048 (rows of 16: 1.35×) to 4096 (rows of 128: 1.2–1.5×; 0.7× at 2048); wasm/gather.ts then estimates per call whether its copies pay (a gather of rows over ~128 floats stays on js). */
+  wasmGatherElements: 2048,
 };
 
 /** Which `thresholds` entry gates each wasm kernel (the softmax's when none is listed). */
@@ -60,6 +62,7 @@ const wasmThresholdOf: Partial<Record<KernelName, keyof typeof thresholds>> = {
   maxPool2d: 'wasmMaxPoolElements', maxPool2dBackward: 'wasmMaxPoolBackwardElements',
   avgPool2d: 'wasmAvgPoolElements', avgPool2dBackward: 'wasmAvgPoolElements',
   stridedCopy: 'wasmLayoutElements', stridedScatter: 'wasmLayoutElements',
+  gatherRows: 'wasmGatherElements', scatterAddRows: 'wasmGatherElements',
 };
 
 function parseChoice(value: string | undefined, source: string): BackendChoice {

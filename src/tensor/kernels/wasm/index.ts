@@ -12,12 +12,14 @@ import { adamUpdateWasm, sgdMomentumUpdateWasm, sgdUpdateWasm } from './optim.js
 import { binaryWasm, reduceWasm, unaryGradWasm, unaryWasm } from './maps.js';
 import { stridedCopyWasm, stridedScatterWasm } from './layout.js';
 import { conv2dBackwardWasm, conv2dWasm } from './conv2d.js';
+import { gatherRowsWasm, scatterAddRowsWasm } from './gather.js';
 import { avgPool2dBackwardWasm, avgPool2dWasm, col2imWasm, im2colWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './conv.js';
 
 export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'
   | 'layerNorm' | 'layerNormBackward' | 'crossEntropy' | 'crossEntropyBackward' | 'sgdUpdate' | 'sgdMomentumUpdate' | 'adamUpdate'
   | 'unary' | 'unaryGrad' | 'binary' | 'reduce'
-  | 'im2col' | 'col2im' | 'conv2d' | 'conv2dBackward' | 'maxPool2d' | 'maxPool2dBackward' | 'avgPool2d' | 'avgPool2dBackward' | 'stridedCopy' | 'stridedScatter'> = {
+  | 'im2col' | 'col2im' | 'conv2d' | 'conv2dBackward' | 'maxPool2d' | 'maxPool2dBackward' | 'avgPool2d' | 'avgPool2dBackward' | 'stridedCopy' | 'stridedScatter'
+  | 'gatherRows' | 'scatterAddRows'> = {
   name: 'wasm',
   available: () => wasmModule() !== null,
   matmul: matmulWasm,
@@ -44,6 +46,8 @@ export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 's
   avgPool2dBackward: avgPool2dBackwardWasm,
   stridedCopy: stridedCopyWasm,
   stridedScatter: stridedScatterWasm,
+  gatherRows: gatherRowsWasm,
+  scatterAddRows: scatterAddRowsWasm,
 };
 
 setThreadCalibrator(calibrateThreads);

@@ -52,6 +52,8 @@ export interface WasmExports {
   // assembly/layout.ts; dims: rank i32 sizes, rank i32 strides, rank i32 of scratch
   stridedCopy(src: number, out: number, dims: number, rank: number): void;
   stridedScatter(src: number, out: number, dims: number, rank: number): void;
+  gatherRows(src: number, outer: number, len: number, inner: number, index: number, count: number, base: number, out: number): void;
+  scatterAddRows(src: number, outer: number, len: number, inner: number, index: number, count: number, base: number, skip: number, out: number): void;
   heapBase(): number;
 }
 
