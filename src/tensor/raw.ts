@@ -6,7 +6,7 @@ import { broadcastShapes, type Shape, shapesEqual, sizeOf, stridesOf } from './s
 import { Tensor } from './tensor.js';
 import { release } from './pool.js';
 import { kernelFor } from './kernels/index.js';
-import type { BinaryOp, FloatArray, ReduceKind, UnaryGradOp, UnaryOp } from './kernels/types.js';
+import type { BinaryOp, FloatArray, MatmulArgs, ReduceKind, UnaryGradOp, UnaryOp } from './kernels/types.js';
 
 const COMPARISONS = new Set<BinaryOp>(['eq', 'ne', 'gt', 'lt', 'ge', 'le']);
 
@@ -208,19 +208,8 @@ export function free(...temporaries: (Tensor | null)[]): void {
   for (const t of temporaries) if (t) release(t.dtype, t.data);
 }
 
-/** Where the matrices of a batched product sit in their arrays: offsets per batch entry and row strides (matmulAt). */
-export interface MatricesAt {
-  batch: number;
-  m: number;
-  n: number;
-  k: number;
-  transA: boolean;
-  transB: boolean;
-  aOffsets: Int32Array;
-  bOffsets: Int32Array;
-  lda: number;
-  ldb: number;
-}
+/** Where the matrices of a batched product sit in their arrays: the kernel's sizes and offsets, with the row strides required (matmulAt). */
+export type MatricesAt = Omit<MatmulArgs, 'a' | 'b' | 'out' | 'bias'> & { lda: number; ldb: number };
 
 /** [batch, m, n] = op(A_b) · op(B_b) over matrices read in place from a and b (attention's heads in a packed qkv). */
 export function matmulAt(a: Tensor, b: Tensor, at: MatricesAt): Tensor {
