@@ -85,14 +85,14 @@ describe('wasm conv2d kernel', () => {
     });
   }
 
-  it('gives the same bits on one thread and two, the worker taking half the images (TSGRAD_THREADS=2, in a child process)', function () {
+  it('gives the same bits on one thread and two, the worker given half the images (TSGRAD_THREADS=2, in a child process)', function () {
     this.timeout(120_000);
     // 16 images, 2 groups, 37.7 MFLOP: above THREAD_MIN_FLOPS, so the second half of the images goes to the worker
     const code = `
       import { jsKernels } from './src/tensor/kernels/index.ts';
       import { wasmModule, withThreads } from './src/tensor/kernels/wasm/loader.ts';
       import { conv2dOn, conv2dBackwardOn } from './src/tensor/kernels/wasm/conv2d.ts';
-      import { workerJobs } from './src/tensor/kernels/wasm/threads.ts';
+      import { threadStats } from './src/tensor/kernels/wasm/threads.ts';
       import { randomArray } from './bench/harness.ts';
       const w = wasmModule();
       if (!w?.shared) throw new Error('the shared-memory build did not load');
@@ -105,8 +105,8 @@ describe('wasm conv2d kernel', () => {
         conv2dBackwardOn(w, a, dy, dx, dw);
         return [y, dx, dw];
       });
-      const one = run(false), jobs = workerJobs(), two = run(true);
-      if (workerJobs() !== jobs + 2) throw new Error('the worker ran ' + (workerJobs() - jobs) + ' jobs, not 2');
+      const one = run(false), jobs = threadStats().jobs, two = run(true);
+      if (threadStats().jobs !== jobs + 2) throw new Error('the worker was given ' + (threadStats().jobs - jobs) + ' jobs, not 2');
       for (let k = 0; k < 3; k++) for (let i = 0; i < one[k].length; i++) if (!Object.is(one[k][i], two[k][i])) throw new Error(['y', 'dx', 'dw'][k] + '[' + i + ']: ' + two[k][i] + ' on two threads, ' + one[k][i] + ' on one');
       const y = new Float32Array(dy.length);
       jsKernels.conv2d(a, bias, y);

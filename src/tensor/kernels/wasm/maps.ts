@@ -2,21 +2,24 @@
 // through wasm memory in chunks of at most CHUNK_FLOATS floats per array (copy in, compute in
 // place, copy out), which bounds the memory the module needs. Float64 data, ops the module lacks
 // (erf, sign, not, copy, pow, comparisons, ...) and other broadcast patterns run the js kernel.
-// With a second thread (TSGRAD_WASM_THREADS=2) the transcendental maps split each chunk in two;
+// With a second thread (TSGRAD_THREADS=2) the transcendental maps cut each chunk in pieces both claim;
 // the memory-bound ones would gain nothing, their copies in and out stay on this thread anyway.
 import type { TypedArray } from '../../dtype.js';
 import type { BinaryOp, ReduceKind, UnaryGradOp, UnaryOp } from '../types.js';
 import { binary as binaryJs, unary as unaryJs, unaryGrad as unaryGradJs } from '../js/elementwise.js';
 import { reduce as reduceJs } from '../js/reduce.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
-import { CALL_WORDS, THREAD_MIN_FLOPS, run, runShared, type KernelCall } from './threads.js';
+import { CALL_WORDS, SPLIT_PIECES, THREAD_MIN_FLOPS, pieceBounds, run, runClaimed, type KernelCall } from './threads.js';
 
 /** 1 MB per array, as the softmax kernels: whatever the call's size, the module's memory stays bounded. */
 const CHUNK_FLOATS = 1 << 18;
 /** With the worker, chunks this many times larger, so that waking it (20–230 µs) is paid less often (as softmax). */
 const THREAD_CHUNK_SCALE = 4;
-/** Rough cost of one element in flop-equivalents of gemm time, for THREAD_MIN_FLOPS: exp, log, tanh, σ, GELU ≈ 20–45 SIMD ops per 4 lanes. */
-const TRANSCENDENTAL_FLOPS = 25;
+/**
+ * Rough cost of one element in flop-equivalents of gemm time (~40 GFLOP/s), for THREAD_MIN_FLOPS:
+ * measured 2.1 (exp) to 4.1 ns (erf GELU) of compute per element, beside 0.8 ns for the copies.
+ */
+const TRANSCENDENTAL_FLOPS = 100;
 const TRANSCENDENTAL = new Set<string>(['exp', 'log', 'tanh', 'sigmoid', 'gelu', 'geluTanh']);
 
 /** The op codes of assembly/maps.ts. */
@@ -47,15 +50,14 @@ function splitPlan(w: WasmModule, op: string, n: number): { threaded: boolean; c
 }
 
 /**
- * Runs a map (args: op code, pointers, then the length) on this thread, or its first half here and
- * the rest on the worker. The first half is a multiple of 4: the lanes it rounds up to must not
- * reach the second half, which the worker computes in place at the same time.
+ * Runs a map (args: op code, pointers, then the length) on this thread, or as SPLIT_PIECES pieces
+ * that this thread and the worker claim. Pieces start at multiples of 4: the lanes one rounds up
+ * to must not reach the next, which the other thread may be computing in place at the same time.
  */
 function runMap(w: WasmModule, threaded: boolean, table: number, op: KernelCall['op'], code: number, ptrs: number[], len: number): void {
-  const half = threaded ? (len >> 3) << 2 : 0;
-  if (half === 0) return run(w, { op, args: [code, ...ptrs, len] });
-  const skip = half * 4;
-  runShared(w, [{ op, args: [code, ...ptrs, half] }], [{ op, args: [code, ...ptrs.map((p) => p + skip), len - half] }], table);
+  if (!threaded) return run(w, { op, args: [code, ...ptrs, len] });
+  const pieces = pieceBounds(len, SPLIT_PIECES, 4).map(([p0, p1]): KernelCall => ({ op, args: [code, ...ptrs.map((p) => p + p0 * 4), p1 - p0] }));
+  runClaimed(w, pieces, table);
 }
 
 /** unaryWasm on a given module (the tests run both builds through this). */
@@ -64,7 +66,7 @@ export function unaryOn(w: WasmModule | null, op: UnaryOp, x: TypedArray, out: T
   if (w === null || code === undefined || !(x instanceof Float32Array) || !(out instanceof Float32Array)) return unaryJs(op, x, out);
   const n = x.length;
   const { threaded, chunk } = splitPlan(w, op, n);
-  const { offsets, end } = layout(w.heapBase, chunk, CALL_WORDS);
+  const { offsets, end } = layout(w.heapBase, chunk, SPLIT_PIECES * CALL_WORDS);
   const mem = memoryF32(w, end);
   if (mem === null) return unaryJs(op, x, out);
   const [buf, table] = offsets;
@@ -82,7 +84,7 @@ export function unaryGradOn(w: WasmModule | null, op: UnaryGradOp, x: TypedArray
   if (w === null || !(x instanceof Float32Array) || !(g instanceof Float32Array) || !(dx instanceof Float32Array)) return unaryGradJs(op, x, g, dx);
   const n = x.length;
   const { threaded, chunk } = splitPlan(w, op, n);
-  const { offsets, end } = layout(w.heapBase, chunk, chunk, CALL_WORDS);
+  const { offsets, end } = layout(w.heapBase, chunk, chunk, SPLIT_PIECES * CALL_WORDS);
   const mem = memoryF32(w, end);
   if (mem === null) return unaryGradJs(op, x, g, dx);
   const [xBuf, gBuf, table] = offsets;

@@ -1,11 +1,15 @@
 // out[b] = op(A_b) · op(B_b) on the wasm module: copy the used ranges of a and b into wasm memory,
 // run one gemm (or gemv when m == 1 or n == 1) per batch entry there, copy C back. With a second
-// thread (TSGRAD_THREADS, large calls only) the batch entries, or the rows of a single
-// product, are split in two.
+// thread (TSGRAD_THREADS, large calls only) the batch entries, or row blocks of a single product,
+// are pieces that both threads claim until none is left (threads.ts).
 import type { MatmulArgs } from '../types.js';
 import { addRowBias, matmul as matmulJs } from '../js/matmul.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
-import { CALL_WORDS, THREAD_MIN_FLOPS, run, runShared, type KernelCall } from './threads.js';
+import { CALL_WORDS, THREAD_MIN_FLOPS, pieceBounds, run, runClaimed, type KernelCall } from './threads.js';
+
+/** A single product is cut into pieces of about this many flops (each repacks B), at most MAX_PIECES. */
+const PIECE_FLOPS = 8e6;
+const MAX_PIECES = 8;
 
 /** Per-thread scratch for the gemm packing (byte offsets). */
 interface Scratch {
@@ -51,9 +55,14 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
   const [bLo, bHi] = usedRange(bOffsets, batch, (bRows - 1) * ldb + bCols);
   const e = w.exports;
   const scratchFloats = [e.packAFloats(), e.packBFloats(), e.edgeFloats()];
+  // A single product is cut along its longer side of C, so each piece repacks only the smaller
+  // operand in full (B for row pieces, A for column pieces); a row vector goes by columns.
+  const byRows = m > 1 && m >= n;
+  const whole = byRows ? m : n;
+  const pieces = !threaded ? 1 : batch >= 2 ? batch : Math.max(2, Math.min(MAX_PIECES, Math.floor(2 * m * n * k / PIECE_FLOPS)));
   const { offsets, end } = layout(
     w.heapBase, aHi - aLo, bHi - bLo, batch * m * n, ...scratchFloats,
-    ...(threaded ? [...scratchFloats, batch * CALL_WORDS] : []), bias ? n : 0,
+    ...(threaded ? [...scratchFloats, pieces * CALL_WORDS] : []), bias ? n : 0,
   );
   const mem = memoryF32(w, end);
   if (mem === null) {
@@ -61,30 +70,23 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
     return;
   }
   const [aPtr, bPtr, cPtr] = offsets;
-  const scratch: Scratch[] = [{ packA: offsets[3], packB: offsets[4], edge: offsets[5] }];
-  if (threaded) scratch.push({ packA: offsets[6], packB: offsets[7], edge: offsets[8] });
+  const scratch: Scratch = { packA: offsets[3], packB: offsets[4], edge: offsets[5] };
   mem.set(a.subarray(aLo, aHi), aPtr >> 2);
   mem.set(b.subarray(bLo, bHi), bPtr >> 2);
-  const whole = m === 1 ? n : m; // the output is split along this length (rows, or columns of a row vector)
-  const mine: KernelCall[] = [];
-  const theirs: KernelCall[] = [];
+  const calls: KernelCall[] = [];
   for (let i = 0; i < batch; i++) {
     const ap = aPtr + (aOffsets[i] - aLo) * 4;
     const bp = bPtr + (bOffsets[i] - bLo) * 4;
     const cp = cPtr + i * m * n * 4;
-    if (!threaded) {
-      run(w, productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch[0], 0, whole));
-    } else if (batch >= 2) {
-      // this thread takes the first half of the batch, the worker the rest
-      const t = i < batch >> 1 ? 0 : 1;
-      (t === 0 ? mine : theirs).push(productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch[t], 0, whole));
-    } else {
-      const cut = Math.min(whole, Math.ceil(whole / 16) * 8); // near half, a multiple of the 4×8 tile
-      mine.push(productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch[0], 0, cut));
-      theirs.push(productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch[1], cut, whole));
+    if (batch >= 2 || pieces === 1) {
+      calls.push(productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch, byRows, 0, whole));
+      continue;
     }
+    // cuts at multiples of 8 (the 4×8 tile): a row's or column's arithmetic is the same in any piece
+    for (const [p0, p1] of pieceBounds(whole, pieces, 8)) calls.push(productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch, byRows, p0, p1));
   }
-  if (threaded) runShared(w, mine, theirs, offsets[9]);
+  if (threaded) runClaimed(w, calls, offsets[9], offsets[6] - offsets[3]); // the worker's scratch is the second set
+  else for (const call of calls) run(w, call);
   if (bias) {
     const biasPtr = offsets[offsets.length - 1];
     mem.set(bias.subarray(0, n), biasPtr >> 2);
@@ -94,13 +96,14 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
 }
 
 /**
- * The kernel call that computes part [p0, p1) of one product's output: rows of C, or columns
- * when C is a row vector (m = 1). A vector operand stored contiguously goes to a matrix-vector
- * kernel (no packing); lda and ldb are the row strides of the stored A and B.
+ * The kernel call that computes part [p0, p1) of one product's output: rows of C when `byRows`,
+ * else columns (always columns when C is a row vector, m = 1). A vector operand stored
+ * contiguously goes to a matrix-vector kernel (no packing); lda and ldb are the row strides of
+ * the stored A and B.
  */
 function productCall(
   ap: number, bp: number, cp: number, m: number, n: number, k: number,
-  transA: boolean, transB: boolean, lda: number, ldb: number, s: Scratch, p0: number, p1: number,
+  transA: boolean, transB: boolean, lda: number, ldb: number, s: Scratch, byRows: boolean, p0: number, p1: number,
 ): KernelCall {
   const count = p1 - p0;
   if (m === 1 && (!transA || lda === 1)) {
@@ -115,9 +118,9 @@ function productCall(
       ? { op: 'gemvCols', args: [ap + p0 * 4, lda, bp, cp + p0 * 4, count, k] } // A stored [k, m]
       : { op: 'gemvRows', args: [ap + p0 * lda * 4, lda, bp, cp + p0 * 4, count, k] }; // A stored [m, k]
   }
-  // rows [p0, p1) of C (columns, when a strided row vector is split): A starts at row p0 (column p0 when stored transposed)
-  const [r0, rows] = m === 1 ? [0, 1] : [p0, count];
-  const [c0, cols] = m === 1 ? [p0, count] : [0, n];
+  // rows [r0, r0 + rows) and columns [c0, c0 + cols) of C: A starts at row r0 (column r0 when stored transposed), B at column c0
+  const [r0, rows] = byRows ? [p0, count] : [0, m];
+  const [c0, cols] = byRows ? [0, n] : [p0, count];
   return {
     op: 'gemm',
     args: [
@@ -126,5 +129,6 @@ function productCall(
       cp + (r0 * n + c0) * 4, n, rows, cols, k,
       s.packA, s.packB, s.edge,
     ],
+    scratch: 0b111 << 11, // packA, packB, edge: the running thread's own
   };
 }

@@ -1,11 +1,11 @@
 // Row softmax forward and backward on the wasm module. Rows go through wasm memory in chunks of
 // at most CHUNK_FLOATS per array (copy in, compute in place, copy out), which bounds the memory
-// the module needs. With a second thread (TSGRAD_THREADS, large calls only) each chunk's
-// rows are split in two; the copies stay on this thread.
+// the module needs. With a second thread (TSGRAD_THREADS, large calls only) each chunk's rows
+// are cut in blocks that both threads claim; the copies stay on this thread.
 import type { FloatArray } from '../types.js';
 import { softmax as softmaxJs, softmaxBackward as softmaxBackwardJs } from '../js/softmax.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
-import { CALL_WORDS, THREAD_MIN_FLOPS, run, runShared, type KernelCall } from './threads.js';
+import { CALL_WORDS, SPLIT_PIECES, THREAD_MIN_FLOPS, pieceBounds, run, runClaimed, type KernelCall } from './threads.js';
 
 /** 1 MB per array (an L2 cache): the best on the softmax bench workload W2 of 64 K, 256 K and 1 M floats. */
 const CHUNK_FLOATS = 1 << 18;
@@ -23,20 +23,15 @@ export function softmaxBackwardWasm(y: FloatArray, dy: FloatArray, dx: FloatArra
 }
 
 /**
- * Runs a row kernel over rows [0, rows) of a chunk: all on this thread, or the first half here
- * and the second on the worker. `ptrs` point at row 0 of each array (rows of `cols` floats).
+ * Runs a row kernel over rows [0, rows) of a chunk: all on this thread, or as blocks of rows that
+ * this thread and the worker claim. `ptrs` point at row 0 of each array (rows of `cols` floats).
  */
 function runRows(
   w: WasmModule, threaded: boolean, table: number, op: KernelCall['op'], ptrs: number[], rows: number, cols: number,
 ): void {
-  const half = threaded && rows >= 2 ? rows >> 1 : rows;
-  const first: KernelCall = { op, args: [...ptrs, half, cols] };
-  if (half === rows) {
-    run(w, first);
-    return;
-  }
-  const skip = half * cols * 4;
-  runShared(w, [first], [{ op, args: [...ptrs.map((p) => p + skip), rows - half, cols] }], table);
+  if (!threaded) return run(w, { op, args: [...ptrs, rows, cols] });
+  const pieces = pieceBounds(rows, SPLIT_PIECES, 1).map(([r0, r1]): KernelCall => ({ op, args: [...ptrs.map((p) => p + r0 * cols * 4), r1 - r0, cols] }));
+  runClaimed(w, pieces, table);
 }
 
 /** softmaxWasm on a given module (the tests run both builds through this). */
@@ -45,7 +40,7 @@ export function softmaxOn(w: WasmModule | null, x: FloatArray, out: FloatArray, 
   if (rows === 0 || cols === 0) return;
   const threaded = w.shared && threadsRequested() && rows * cols * FLOPS_PER_ELEMENT >= THREAD_MIN_FLOPS;
   const chunkRows = Math.max(1, Math.floor((CHUNK_FLOATS * (threaded ? THREAD_CHUNK_SCALE : 1)) / cols));
-  const { offsets, end } = layout(w.heapBase, chunkRows * cols, CALL_WORDS);
+  const { offsets, end } = layout(w.heapBase, chunkRows * cols, SPLIT_PIECES * CALL_WORDS);
   const mem = memoryF32(w, end);
   if (mem === null) return softmaxJs(x, out, rows, cols);
   const [buf, table] = offsets;
@@ -67,7 +62,7 @@ export function softmaxBackwardOn(w: WasmModule | null, y: FloatArray, dy: Float
   if (rows === 0 || cols === 0) return;
   const threaded = w.shared && threadsRequested() && rows * cols * FLOPS_PER_ELEMENT >= THREAD_MIN_FLOPS;
   const chunkRows = Math.max(1, Math.floor((CHUNK_FLOATS * (threaded ? THREAD_CHUNK_SCALE : 1)) / cols));
-  const { offsets, end } = layout(w.heapBase, chunkRows * cols, chunkRows * cols, CALL_WORDS);
+  const { offsets, end } = layout(w.heapBase, chunkRows * cols, chunkRows * cols, SPLIT_PIECES * CALL_WORDS);
   const mem = memoryF32(w, end);
   if (mem === null) return softmaxBackwardJs(y, dy, dx, rows, cols);
   const [yBuf, gBuf, table] = offsets;

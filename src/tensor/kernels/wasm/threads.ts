@@ -1,33 +1,66 @@
 // An optional second thread for the wasm kernels: a worker that shares the module's memory and
-// runs a list of kernel calls while the main thread runs the rest, so the API stays synchronous.
+// runs kernel calls while the main thread runs others, so the API stays synchronous.
 //
 // The gain is bimodal on cloud hosts (1.8–2× when the two vCPUs are two cores, ≤ 1× when they
 // share one, see WASM.md), and copies in and out stay on the main thread, so TSGRAD_THREADS=auto
 // measures it once per machine (loader.ts, calibrate.ts); 1|2 force it. It is then used for calls
 // above THREAD_MIN_FLOPS only.
 //
-// Protocol, over one Int32Array on a SharedArrayBuffer: the main thread writes the worker's calls
-// into wasm memory, stores their place and a new job number in `control`, and notifies; the
-// worker wakes (it polls for SPIN_MS after each job, then sleeps in Atomics.wait), runs them,
-// stores the job number in DONE and notifies; the main thread, after its own share, polls and
-// then waits for that number. Nothing is allocated by the kernels, and
+// Two kinds of job, over one Int32Array on a SharedArrayBuffer:
+//  - shared (runShared): a fixed list for the worker and one for the main thread, for kernels whose
+//    halves keep their own accumulators (conv2d's dW); if the worker has not come when the main
+//    thread is done with its list, the main thread runs the worker's list too;
+//  - claimed (runClaimed): a list of independent pieces that both threads take from one atomic
+//    counter until none is left. Each piece writes its own part of the output and the arithmetic
+//    of a piece does not depend on who runs it, so the result does not depend on timing; the work
+//    simply flows to whichever thread is free (the worker wakes 20–230 µs late, and V8's GC and
+//    compiler threads share its core).
+// The main thread writes the worker's calls into wasm memory, stores their place and a new job
+// number in `control`, and notifies. The worker wakes (it polls for SPIN_MS after each job, then
+// sleeps in Atomics.wait) and accepts the job by moving ACCEPTED from job − 1 to job. When the
+// main thread is done with its part before that, it closes the job by the same move, so a late
+// worker never delays it and never touches the job. Nothing is allocated by the kernels, and
 // each thread has its own scratch buffers, so the two never write the same bytes.
 import { Worker } from 'node:worker_threads';
 import type { WasmModule } from './loader.js';
 
-/** A kernel call: an export name and its arguments (pointers are byte offsets). */
+/**
+ * A kernel call: an export name and its arguments (pointers are byte offsets). `scratch` marks,
+ * bit i for argument i, the pointers into a thread's own scratch: on the worker they move by the
+ * job's scratch delta (claimed jobs, where either thread may run a piece).
+ */
 export interface KernelCall {
   op: 'gemm' | 'gemvRows' | 'gemvCols' | 'softmaxRows' | 'softmaxBackwardRows'
     | 'unaryMap' | 'unaryGradMap' | 'im2col' | 'col2im' | 'binarySame' | 'binaryCols';
   args: number[];
+  scratch?: number;
 }
 const OPS: KernelCall['op'][] = ['gemm', 'gemvRows', 'gemvCols', 'softmaxRows', 'softmaxBackwardRows',
   'unaryMap', 'unaryGradMap', 'im2col', 'col2im', 'binarySame', 'binaryCols'];
-/** Words per call in the call table: the op index, then up to 19 arguments (im2col takes 17). */
+/** Words per call in the call table: the op index, the scratch mask, then up to 18 arguments (im2col takes 17). */
 export const CALL_WORDS = 20;
 
-/** Below this many flops per kernel call list, waking the worker (20–230 µs) costs more than it saves. */
-export const THREAD_MIN_FLOPS = 30e6;
+/**
+ * Below this many flops per kernel call, offering pieces to the worker costs more than it saves.
+ * The main thread never waits for a late worker (it claims the pieces itself), so this is lower
+ * than it was with fixed halves (30e6): on W5, 8e6 gave 174 ms/step, 30e6 183, 3e6 183 (means of
+ * 4 alternating runs each, noisy 2-vCPU VM).
+ */
+export const THREAD_MIN_FLOPS = 8e6;
+
+/** How many pieces a split kernel call (a map, a block of rows) is cut into for runClaimed. */
+export const SPLIT_PIECES = 4;
+
+/**
+ * [start, end) of up to `pieces` consecutive parts of [0, length), each start a multiple of
+ * `multiple` (a SIMD width or a tile), so no piece's rounded-up lanes reach into the next one.
+ */
+export function pieceBounds(length: number, pieces: number, multiple: number): [number, number][] {
+  const step = Math.max(multiple, Math.ceil(length / pieces / multiple) * multiple);
+  const bounds: [number, number][] = [];
+  for (let p0 = 0; p0 < length; p0 += step) bounds.push([p0, Math.min(length, p0 + step)]);
+  return bounds;
+}
 
 /**
  * How long a thread polls for the other before sleeping in Atomics.wait (waking from it takes
@@ -41,6 +74,11 @@ const TABLE = 2; // byte offset of the worker's calls in wasm memory
 const COUNT = 3; // how many calls
 const FAILED = 4; // 1 if a call threw on the worker
 const READY = 5; // 1 once the worker has instantiated the module, −1 if it could not
+const ACCEPTED = 6; // last job number taken by the worker, or closed by the main thread before it came
+const CLAIMED = 7; // 1 for a claimed job, 0 for a shared one
+const NEXT = 8; // the next unclaimed piece of a claimed job
+const DELTA = 9; // bytes from the main thread's scratch to the worker's, for a claimed job
+const PIECES = 10; // pieces of claimed jobs the worker has run, in all
 /** How long the first call waits for the worker to start (it takes 30–60 ms) before giving up on it. */
 const START_TIMEOUT_MS = 5000;
 
@@ -59,25 +97,39 @@ try {
 }
 Atomics.notify(ctl, ${READY});
 let words = new Uint32Array(memory.buffer);
+const argv = new Array(${CALL_WORDS - 2}).fill(0);
+function runCall(at, delta) {
+  const mask = words[at + 1];
+  for (let i = 0; i < argv.length; i++) argv[i] = words[at + 2 + i] + ((mask >>> i) & 1 ? delta : 0);
+  instance.exports[ops[words[at]]](...argv);
+}
 let seen = 0;
 while (instance) {
   // spin a little before sleeping: the next call of a training step usually comes within µs
   const spinUntil = performance.now() + ${SPIN_MS};
   while (Atomics.load(ctl, ${JOB}) === seen && performance.now() < spinUntil) {}
   Atomics.wait(ctl, ${JOB}, seen);
-  seen = Atomics.load(ctl, ${JOB});
+  const job = Atomics.load(ctl, ${JOB});
+  seen = job;
+  // a job the main thread already closed (it ran every call itself) is not ours to touch
+  if (Atomics.compareExchange(ctl, ${ACCEPTED}, job - 1, job) !== job - 1) continue;
   try {
     if (words.length * 4 !== memory.buffer.byteLength) words = new Uint32Array(memory.buffer); // grown
     const table = Atomics.load(ctl, ${TABLE}) >>> 2;
     const count = Atomics.load(ctl, ${COUNT});
-    for (let i = 0; i < count; i++) {
-      const at = table + i * ${CALL_WORDS};
-      instance.exports[ops[words[at]]](...words.subarray(at + 1, at + ${CALL_WORDS}));
+    if (Atomics.load(ctl, ${CLAIMED}) === 1) {
+      const delta = Atomics.load(ctl, ${DELTA});
+      for (let i; (i = Atomics.add(ctl, ${NEXT}, 1)) < count;) {
+        runCall(table + i * ${CALL_WORDS}, delta);
+        Atomics.add(ctl, ${PIECES}, 1);
+      }
+    } else {
+      for (let i = 0; i < count; i++) runCall(table + i * ${CALL_WORDS}, 0);
     }
   } catch (error) {
     Atomics.store(ctl, ${FAILED}, 1);
   }
-  Atomics.store(ctl, ${DONE}, seen);
+  Atomics.store(ctl, ${DONE}, job);
   Atomics.notify(ctl, ${DONE});
 }
 `;
@@ -87,6 +139,7 @@ interface Helper {
   worker: Worker;
   control: Int32Array;
   job: number;
+  closed: number;
   alive: boolean;
 }
 
@@ -99,7 +152,7 @@ let helper: Helper | null | undefined;
 function startHelper(w: WasmModule): Helper | null {
   if (!w.shared) return null;
   try {
-    const control = new Int32Array(new SharedArrayBuffer(8 * 4));
+    const control = new Int32Array(new SharedArrayBuffer(16 * 4));
     const worker = new Worker(workerSource, {
       eval: true,
       execArgv: [], // plain CommonJS: no loader or --input-type inherited from this process
@@ -111,7 +164,7 @@ function startHelper(w: WasmModule): Helper | null {
       void worker.terminate();
       return null;
     }
-    const h: Helper = { module: w, worker, control, job: 0, alive: true };
+    const h: Helper = { module: w, worker, control, job: 0, closed: 0, alive: true };
     worker.on('error', () => (h.alive = false));
     worker.on('exit', () => (h.alive = false));
     return h;
@@ -120,30 +173,36 @@ function startHelper(w: WasmModule): Helper | null {
   }
 }
 
-/**
- * Runs `mine` on this thread and `theirs` (written at byte `table` of wasm memory, room for
- * theirs.length · CALL_WORDS words) on the worker, and returns when both are done. Without a
- * worker everything runs here.
- */
-export function runShared(w: WasmModule, mine: KernelCall[], theirs: KernelCall[], table: number): void {
+/** The worker for module w, started on first use; null when there is none (then everything runs here). */
+function helperFor(w: WasmModule): Helper | null {
   if (helper === undefined) helper = startHelper(w);
-  const h = helper;
-  if (h === null || h.module !== w || !h.alive || theirs.length === 0) {
-    for (const call of [...mine, ...theirs]) run(w, call);
-    return;
-  }
-  const words = new Uint32Array(w.memory.buffer);
-  theirs.forEach((call, i) => {
+  return helper !== null && helper.module === w && helper.alive ? helper : null;
+}
+
+/** Writes the calls at byte `table` of wasm memory and posts them to the worker as a new job. */
+function post(h: Helper, calls: KernelCall[], table: number, claimed: boolean, delta: number): number {
+  const words = new Uint32Array(h.module.memory.buffer);
+  calls.forEach((call, i) => {
+    if (call.args.length > CALL_WORDS - 2) throw new Error(`tsgrad wasm: ${call.op} has ${call.args.length} arguments, the call table holds ${CALL_WORDS - 2}`);
     const at = (table >> 2) + i * CALL_WORDS;
     words[at] = OPS.indexOf(call.op);
-    words.set(call.args, at + 1);
+    words[at + 1] = call.scratch ?? 0;
+    words.set(call.args, at + 2);
   });
+  const c = h.control;
+  Atomics.store(c, TABLE, table);
+  Atomics.store(c, COUNT, calls.length);
+  Atomics.store(c, CLAIMED, claimed ? 1 : 0);
+  Atomics.store(c, NEXT, 0);
+  Atomics.store(c, DELTA, delta);
   const job = ++h.job;
-  Atomics.store(h.control, TABLE, table);
-  Atomics.store(h.control, COUNT, theirs.length);
-  Atomics.store(h.control, JOB, job);
-  Atomics.notify(h.control, JOB);
-  for (const call of mine) run(w, call);
+  Atomics.store(c, JOB, job);
+  Atomics.notify(c, JOB);
+  return job;
+}
+
+/** Waits until the worker reports job `job` done, and rethrows a failure of one of its calls. */
+function awaitWorker(h: Helper, job: number): void {
   // Wait for DONE to move away from the value just read (re-reading it for wait() would sleep
   // forever if the worker finished in between). Calls on the worker catch their errors, so it
   // always reports DONE; only a crash of the whole worker could leave this waiting.
@@ -157,9 +216,57 @@ export function runShared(w: WasmModule, mine: KernelCall[], theirs: KernelCall[
   if (Atomics.exchange(h.control, FAILED, 0) !== 0) throw new Error('tsgrad wasm: a kernel call failed on the worker thread');
 }
 
-/** How many jobs the worker has been given so far (0 without one): tests check that a split happened. */
-export function workerJobs(): number {
-  return helper ? helper.job : 0;
+/**
+ * Runs `mine` on this thread and `theirs` (written at byte `table` of wasm memory, room for
+ * theirs.length · CALL_WORDS words) on the worker, and returns when both are done. Without a
+ * worker everything runs here.
+ */
+export function runShared(w: WasmModule, mine: KernelCall[], theirs: KernelCall[], table: number): void {
+  const h = helperFor(w);
+  if (h === null || theirs.length === 0) {
+    for (const call of [...mine, ...theirs]) run(w, call);
+    return;
+  }
+  const job = post(h, theirs, table, false, 0);
+  for (const call of mine) run(w, call);
+  // the worker has not come yet: close the job and run its share here (with its own scratch)
+  if (Atomics.compareExchange(h.control, ACCEPTED, job - 1, job) === job - 1) {
+    h.closed++;
+    for (const call of theirs) run(w, call);
+    return;
+  }
+  awaitWorker(h, job);
+}
+
+/**
+ * Runs every piece once, on this thread or the worker, whichever claims it first (room for
+ * pieces.length · CALL_WORDS words at byte `table`). The pieces' scratch arguments are this
+ * thread's; the worker's scratch lies `scratchDelta` bytes further on.
+ */
+export function runClaimed(w: WasmModule, pieces: KernelCall[], table: number, scratchDelta = 0): void {
+  const h = pieces.length > 1 ? helperFor(w) : null;
+  if (h === null) {
+    for (const call of pieces) run(w, call);
+    return;
+  }
+  const job = post(h, pieces, table, true, scratchDelta);
+  const c = h.control;
+  for (let i; (i = Atomics.add(c, NEXT, 1)) < pieces.length;) run(w, pieces[i]);
+  // every piece is claimed: if the worker has not come yet, close the job so that it never will
+  if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) === job - 1) {
+    h.closed++;
+    return;
+  }
+  awaitWorker(h, job);
+}
+
+/**
+ * What the worker has done so far (all 0 without one), for tests: jobs posted to it, jobs the
+ * main thread closed before it came, and pieces of claimed jobs it ran.
+ */
+export function threadStats(): { jobs: number; closed: number; workerPieces: number } {
+  if (!helper) return { jobs: 0, closed: 0, workerPieces: 0 };
+  return { jobs: helper.job, closed: helper.closed, workerPieces: Atomics.load(helper.control, PIECES) };
 }
 
 /** Runs one call on this thread. */

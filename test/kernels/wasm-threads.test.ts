@@ -1,0 +1,101 @@
+// The worker thread's job protocol (src/tensor/kernels/wasm/threads.ts), in a child process with
+// TSGRAD_THREADS=2: claimed pieces give the same bits whichever thread runs them, the worker
+// really takes pieces when it is awake, and a job the main thread finishes before the worker
+// comes is closed without waiting for it (and without the worker touching it later).
+import { spawnSync } from 'node:child_process';
+import { expect } from 'chai';
+
+function runChild(code: string): string {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    env: { ...process.env, TSGRAD_THREADS: '2' }, encoding: 'utf8', timeout: 100_000,
+  });
+  expect(child.stderr).to.equal('');
+  expect(child.status).to.equal(0);
+  return child.stdout.trim();
+}
+
+describe('wasm worker thread', function () {
+  this.timeout(120_000);
+
+  it('gives matmul pieces the same bits on one thread and two, and the worker takes some', () => {
+    // a single product cut in row pieces (odd m), one cut in column pieces (m = 1, strided A), a
+    // batch claimed entry by entry, and a transposed B with a row stride (packed attention's case)
+    const out = runChild(`
+      import { wasmModule, withThreads } from './src/tensor/kernels/wasm/loader.ts';
+      import { matmulOn } from './src/tensor/kernels/wasm/matmul.ts';
+      import { threadStats } from './src/tensor/kernels/wasm/threads.ts';
+      import { jsKernels } from './src/tensor/kernels/index.ts';
+      import { randomArray } from './bench/harness.ts';
+      const w = wasmModule();
+      if (!w?.shared) throw new Error('the shared-memory build did not load');
+      const cases = [
+        { batch: 1, m: 771, n: 389, k: 130, transA: false, transB: true },
+        { batch: 1, m: 1, n: 60001, k: 300, transA: true, transB: false, lda: 2 },
+        { batch: 48, m: 64, n: 64, k: 40, transA: false, transB: false },
+        { batch: 6, m: 200, n: 96, k: 256, transA: false, transB: true, lda: 512, ldb: 768 },
+      ];
+      const before = threadStats().workerPieces;
+      cases.forEach((c, ci) => {
+        const lda = c.lda ?? (c.transA ? c.m : c.k), ldb = c.ldb ?? (c.transB ? c.k : c.n);
+        const aSpan = (c.transA ? (c.k - 1) * lda + c.m : (c.m - 1) * lda + c.k), bSpan = (c.transB ? (c.n - 1) * ldb + c.k : (c.k - 1) * ldb + c.n);
+        const a = randomArray(c.batch * aSpan, 1 + ci), b = randomArray(c.batch * bSpan, 2 + ci);
+        const args = (out) => ({ ...c, a, b, out, aOffsets: Int32Array.from({ length: c.batch }, (_, i) => i * aSpan), bOffsets: Int32Array.from({ length: c.batch }, (_, i) => i * bSpan) });
+        const one = new Float32Array(c.batch * c.m * c.n), js = new Float32Array(one.length);
+        withThreads(false, () => matmulOn(w, args(one)));
+        jsKernels.matmul(args(js));
+        for (let i = 0; i < one.length; i++) if (!(Math.abs(one[i] - js[i]) <= 1e-6 * (c.k + 4))) throw new Error('case ' + ci + ': ' + one[i] + ' vs js ' + js[i] + ' at ' + i);
+        for (let rep = 0; rep < 20; rep++) {
+          const two = new Float32Array(one.length).fill(NaN);
+          withThreads(true, () => matmulOn(w, args(two)));
+          for (let i = 0; i < one.length; i++) if (!Object.is(one[i], two[i])) throw new Error('case ' + ci + ' rep ' + rep + ' at ' + i + ': ' + two[i] + ' on two threads, ' + one[i] + ' on one');
+        }
+      });
+      if (!(threadStats().workerPieces > before)) throw new Error('the worker ran no piece');
+      console.log('pieces ok');
+    `);
+    expect(out).to.equal('pieces ok');
+  });
+
+  it('closes a job the worker has not come to, and stays correct job after job', () => {
+    // tiny claimed jobs after a pause (the worker has gone to sleep): the main thread does both
+    // pieces before the worker wakes, closes the job, and the next job must still come out right
+    const out = runChild(`
+      import { layout, memoryF32, wasmModule } from './src/tensor/kernels/wasm/loader.ts';
+      import { CALL_WORDS, SPLIT_PIECES, pieceBounds, runClaimed, threadStats } from './src/tensor/kernels/wasm/threads.ts';
+      const w = wasmModule();
+      if (!w?.shared) throw new Error('the shared-memory build did not load');
+      const n = 1003;
+      const { offsets: [x, y, table], end } = layout(w.heapBase, n, n, SPLIT_PIECES * CALL_WORDS);
+      const mem = memoryF32(w, end);
+      const NEG = 0; // assembly/maps.ts's code for neg
+      const start = threadStats();
+      for (let job = 0; job < 200; job++) {
+        for (let i = 0; i < n; i++) { mem[(x >> 2) + i] = job + i; mem[(y >> 2) + i] = NaN; }
+        const pieces = pieceBounds(n, SPLIT_PIECES, 4).map(([p0, p1]) => ({ op: 'unaryMap', args: [NEG, x + 4 * p0, y + 4 * p0, p1 - p0] }));
+        runClaimed(w, pieces, table);
+        for (let i = 0; i < n; i++) if (mem[(y >> 2) + i] !== -(job + i)) throw new Error('job ' + job + ' at ' + i + ': ' + mem[(y >> 2) + i]);
+        if (job % 2 === 0) { const until = performance.now() + 1; while (performance.now() < until); } // let the worker fall asleep
+      }
+      const end2 = threadStats();
+      if (end2.jobs - start.jobs !== 200) throw new Error((end2.jobs - start.jobs) + ' jobs posted, not 200');
+      if (!(end2.closed > start.closed)) throw new Error('no job was closed before the worker came');
+      console.log('close ok');
+    `);
+    expect(out).to.equal('close ok');
+  });
+
+  it('cuts a range into aligned pieces that cover it once', async () => {
+    const { pieceBounds } = await import('../../src/tensor/kernels/wasm/threads.js');
+    for (const [length, pieces, multiple] of [[1003, 4, 4], [8, 4, 8], [1, 4, 1], [771, 8, 8], [48, 48, 1]]) {
+      const bounds = pieceBounds(length, pieces, multiple);
+      expect(bounds.length).to.be.at.most(pieces);
+      expect(bounds[0][0]).to.equal(0);
+      expect(bounds[bounds.length - 1][1]).to.equal(length);
+      bounds.forEach(([p0, p1], i) => {
+        expect(p0 % multiple).to.equal(0);
+        expect(p1).to.be.greaterThan(p0);
+        if (i > 0) expect(p0).to.equal(bounds[i - 1][1]);
+      });
+    }
+  });
+});
