@@ -1,13 +1,13 @@
 // out[b] = op(A_b) · op(B_b) on the wasm module: copy the used ranges of a and b into wasm memory,
 // run one gemm (or gemv when m == 1 or n == 1) per batch entry there, copy C back. With a second
-// thread (TSGRAD_THREADS, large calls only) the batch entries, or row blocks of a single product,
-// are pieces that both threads claim until none is left (threads.ts).
+// thread (TSGRAD_THREADS, large calls only) the batch entries, or row or column blocks of a single
+// product, are pieces that both threads claim until none is left (threads.ts).
 import type { MatmulArgs } from '../types.js';
 import { addRowBias, matmul as matmulJs } from '../js/matmul.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { CALL_WORDS, THREAD_MIN_FLOPS, pieceBounds, run, runClaimed, type KernelCall } from './threads.js';
 
-/** A single product is cut into pieces of about this many flops (each repacks B), at most MAX_PIECES. */
+/** A single product is cut into pieces of about this many flops (each repacks the smaller operand), at most MAX_PIECES. */
 const PIECE_FLOPS = 8e6;
 const MAX_PIECES = 8;
 

@@ -78,7 +78,7 @@ const ACCEPTED = 6; // last job number taken by the worker, or closed by the mai
 const CLAIMED = 7; // 1 for a claimed job, 0 for a shared one
 const NEXT = 8; // the next unclaimed piece of a claimed job
 const DELTA = 9; // bytes from the main thread's scratch to the worker's, for a claimed job
-const PIECES = 10; // pieces of claimed jobs the worker has run, in all
+const WORKER_PIECES = 10; // pieces of claimed jobs the worker has run, in all
 /** How long the first call waits for the worker to start (it takes 30–60 ms) before giving up on it. */
 const START_TIMEOUT_MS = 5000;
 
@@ -121,7 +121,7 @@ while (instance) {
       const delta = Atomics.load(ctl, ${DELTA});
       for (let i; (i = Atomics.add(ctl, ${NEXT}, 1)) < count;) {
         runCall(table + i * ${CALL_WORDS}, delta);
-        Atomics.add(ctl, ${PIECES}, 1);
+        Atomics.add(ctl, ${WORKER_PIECES}, 1);
       }
     } else {
       for (let i = 0; i < count; i++) runCall(table + i * ${CALL_WORDS}, 0);
@@ -266,7 +266,7 @@ export function runClaimed(w: WasmModule, pieces: KernelCall[], table: number, s
  */
 export function threadStats(): { jobs: number; closed: number; workerPieces: number } {
   if (!helper) return { jobs: 0, closed: 0, workerPieces: 0 };
-  return { jobs: helper.job, closed: helper.closed, workerPieces: Atomics.load(helper.control, PIECES) };
+  return { jobs: helper.job, closed: helper.closed, workerPieces: Atomics.load(helper.control, WORKER_PIECES) };
 }
 
 /** Runs one call on this thread. */
