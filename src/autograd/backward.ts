@@ -2,7 +2,7 @@
 // op's gradient rule, sum broadcast gradients back to their input's shape, accumulate. Rules are
 // written with the recorded ops, so with createGraph the walk itself is recorded and the
 // gradients it returns can be differentiated again (PyTorch's create_graph).
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, peekGrad, storeGrad } from '../tensor/tensor.js';
 import { fmt, shapesEqual } from '../tensor/shape.js';
 import * as raw from '../tensor/raw.js';
 import { anomalyDetection, isAccumulator, markAccumulator, releaseAccumulator, withGradMode } from './engine.js';
@@ -10,7 +10,7 @@ import { kernelFor } from '../tensor/kernels/index.js';
 import { add } from './ops/arithmetic.js';
 import { alias, to } from './ops/shape.js';
 import { sumTo } from './ops/broadcast.js';
-import { beginWalk, collectMade, release, stopCollecting } from '../tensor/pool.js';
+import { beginWalk, collectMade, endWalk, release, stopCollecting } from '../tensor/pool.js';
 
 export interface BackwardOptions {
   /** Record the gradient computation, so the gradients can be differentiated again (default false). */
@@ -107,7 +107,7 @@ function addGradient(previous: Tensor | undefined, g: Tensor, createGraph: boole
  */
 class WalkBuffers {
   private readonly held = new Map<ArrayBufferLike, number>();
-  private readonly escaped = new Set<ArrayBufferLike>();
+  private readonly escaped = new Map<ArrayBufferLike, number>(); // buffer → how many gradients that left the walk hold it
   constructor(private readonly made: Set<ArrayBufferLike> | null) {}
 
   hold(t: Tensor): void {
@@ -123,7 +123,13 @@ class WalkBuffers {
 
   /** t leaves the walk (stored in .grad or returned): never recycled. */
   escape(t: Tensor): void {
-    if (this.made) this.escaped.add(t.data.buffer);
+    if (this.made) this.escaped.set(t.data.buffer, (this.escaped.get(t.data.buffer) ?? 0) + 1);
+  }
+
+  /** After the walk: whether t (a .grad it stored) is the only holder of a buffer the walk made. */
+  soleOwner(t: Tensor): boolean {
+    const b = t.data.buffer;
+    return this.made !== null && this.made.has(b) && this.escaped.get(b) === 1 && !this.held.has(b);
   }
 
   recycle(t: Tensor | null | undefined): void {
@@ -135,7 +141,9 @@ class WalkBuffers {
   }
 
   finish(): void {
-    if (this.made) stopCollecting(this.made);
+    if (!this.made) return;
+    stopCollecting(this.made);
+    endWalk();
   }
 }
 
@@ -167,6 +175,7 @@ function propagate(roots: Tensor[], seeds: Tensor[], capture: Tensor[], createGr
   };
   roots.forEach((r, i) => store(r, grads.has(r) ? add(grads.get(r)!, seeds[i]) : seeds[i]));
   const captured = new Map<Tensor, Tensor>();
+  const stored: Tensor[] = []; // the tensors whose .grad this walk set
   try {
     withGradMode(createGraph, () => {
       for (let i = order.length - 1; i >= 0; i--) {
@@ -180,8 +189,11 @@ function propagate(roots: Tensor[], seeds: Tensor[], capture: Tensor[], createGr
           buffers.escape(g);
         }
         if (accumulate && (!node.gradFn || node.retainsGrad)) {
-          node.grad = node.grad ? add(node.grad, g) : g;
-          buffers.escape(node.grad);
+          const previous = peekGrad(node);
+          const sum = previous ? add(previous, g) : g;
+          storeGrad(node, sum, false);
+          buffers.escape(sum);
+          stored.push(node);
         }
         const dead = [g]; // what this node may leave behind unheld: recycled once it is done
         const fn = node.gradFn;
@@ -212,6 +224,8 @@ function propagate(roots: Tensor[], seeds: Tensor[], capture: Tensor[], createGr
         for (const t of dead) buffers.recycle(t);
       }
     });
+    // a .grad whose storage only the walk holds may be recycled by zeroGrad, until someone reads it
+    for (const node of stored) if (buffers.soleOwner(peekGrad(node)!)) storeGrad(node, peekGrad(node), true);
   } finally {
     buffers.finish();
   }

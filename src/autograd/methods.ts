@@ -1,6 +1,6 @@
 // Every op is also a Tensor method: a.add(b) is add(a, b). Installed here (not in the tensor
 // layer) so that tensors know nothing of gradients; TypeScript learns the methods by merging.
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, dropGrad } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
 import { detach, requiresGrad_ } from './engine.js';
 import { backward, type BackwardOptions } from './backward.js';
@@ -130,7 +130,7 @@ const methods: Record<string, (this: Tensor, ...args: any[]) => unknown> = {
   requiresGrad_(flag) { return requiresGrad_(this, flag); },
   backward(grad, opts) { backward(this, grad, opts); },
   erf() { return erf(this); },
-  zeroGrad() { this.grad = null; },
+  zeroGrad() { dropGrad(this); },
   retainGrad() { this.retainsGrad = true; return this; },
 };
 

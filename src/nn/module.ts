@@ -6,7 +6,7 @@
 // as BatchNorm's running statistics) are plain tensors, so they are declared once with
 // registerBuffer(name, t); after that `this[name] = t2` replaces the buffer. A plain array of
 // modules is an error (use ModuleList). A null property (an absent bias) is skipped.
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, dropGrad } from '../tensor/tensor.js';
 import { type DType, castArray, isFloat } from '../tensor/dtype.js';
 import { fmt, shapesEqual } from '../tensor/shape.js';
 
@@ -184,7 +184,7 @@ export class Module {
 
   /** Drop every parameter's gradient (set to null, as PyTorch's default set_to_none). */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) dropGrad(p);
   }
 
   /**

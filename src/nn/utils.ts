@@ -1,5 +1,5 @@
 // tg.nn.utils: gradient clipping and the L1/L2 penalties of D19 (regularisation).
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, gradIsUnseen, peekGrad, storeGrad } from '../tensor/tensor.js';
 import { arrayFor } from '../tensor/dtype.js';
 import { add } from '../autograd/index.js';
 import { zeros } from '../tensor/creation.js';
@@ -17,11 +17,12 @@ export interface ClipGradNormOptions {
  * Clip the gradients' global norm (D19, as torch.nn.utils.clip_grad_norm_): with
  * ‖g‖ = (Σ over all gradient elements |g|ᵖ)^(1/p) (p = ∞: max |g|), every gradient is scaled by
  * min(1, maxNorm / (‖g‖ + 1e-6)). Returns ‖g‖ before clipping, as a number. Parameters with no
- * gradient are skipped. Gradients are replaced by scaled copies (a gradient may share storage
- * with another tensor's, so it is never scaled in place).
+ * gradient are skipped. A gradient is scaled in place only where the engine alone holds its storage
+ * (gradIsUnseen); others are replaced by scaled copies, since they may share storage with a tensor
+ * of the user's.
  */
 export function clipGradNorm(params: Params, maxNorm: number, normType = 2, { errorIfNonfinite = false }: ClipGradNormOptions = {}): number {
-  const grads = list(params).map((p) => p.grad).filter((g): g is Tensor => g !== null);
+  const grads = list(params).map(peekGrad).filter((g): g is Tensor => g !== null);
   if (!(normType > 0)) throw new Error(`clipGradNorm: normType must be positive (got ${normType})`);
   let total = 0;
   for (const g of grads) {
@@ -37,11 +38,12 @@ export function clipGradNorm(params: Params, maxNorm: number, normType = 2, { er
   const coef = maxNorm / (total + 1e-6);
   if (coef < 1 || Number.isNaN(coef)) {
     for (const p of list(params)) {
-      const g = p.grad;
+      const g = peekGrad(p);
       if (!g) continue;
-      const scaled = arrayFor(g.dtype, g.size);
+      const unseen = gradIsUnseen(p);
+      const scaled = unseen ? g.data : arrayFor(g.dtype, g.size);
       for (let i = 0; i < scaled.length; i++) scaled[i] = g.data[i] * coef;
-      p.grad = new Tensor(scaled, g.shape, g.dtype);
+      storeGrad(p, unseen ? g : new Tensor(scaled, g.shape, g.dtype), true);
     }
   }
   return total;
@@ -50,11 +52,12 @@ export function clipGradNorm(params: Params, maxNorm: number, normType = 2, { er
 /** Clip every gradient element into [−clipValue, clipValue] (torch.nn.utils.clip_grad_value_). */
 export function clipGradValue(params: Params, clipValue: number): void {
   for (const p of list(params)) {
-    const g = p.grad;
+    const g = peekGrad(p);
     if (!g) continue;
-    const clipped = arrayFor(g.dtype, g.size);
+    const unseen = gradIsUnseen(p);
+    const clipped = unseen ? g.data : arrayFor(g.dtype, g.size);
     for (let i = 0; i < clipped.length; i++) clipped[i] = Math.min(clipValue, Math.max(-clipValue, g.data[i]));
-    p.grad = new Tensor(clipped, g.shape, g.dtype);
+    storeGrad(p, unseen ? g : new Tensor(clipped, g.shape, g.dtype), true);
   }
 }
 

@@ -3,6 +3,7 @@
 // Standard Adam (the default) corrects the bias of the zero-initialised moments:
 //   θ ← θ − (α/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε)   (PyTorch's arithmetic).
 // Adam's weightDecay is L2 (g ← g + λθ); AdamW's is decoupled: θ ← θ(1 − αλ) before the step.
+import { peekGrad } from '../tensor/tensor.js';
 import { kernelFor } from '../tensor/kernels/index.js';
 import type { FloatArray } from '../tensor/kernels/types.js';
 import { Optimizer, type ParamsInput } from './optimizer.js';
@@ -40,12 +41,13 @@ export class Adam extends Optimizer<AdamOptions> {
     for (const group of this.paramGroups) {
       const { lr, betas: [b1, b2], eps, weightDecay, biasCorrection } = group;
       for (const p of group.params) {
-        if (!p.grad) continue;
+        const grad = peekGrad(p);
+        if (!grad) continue;
         const s = this.stateOf(p, () => ({ step: 0, expAvg: this.zerosLike(p), expAvgSq: this.zerosLike(p) }));
         const t = (s.step as number) + 1;
         s.step = t;
         kernelFor('adamUpdate', p.dtype, p.size)({
-          theta: p.data as FloatArray, grad: p.grad.data as FloatArray, m: s.expAvg as FloatArray, v: s.expAvgSq as FloatArray,
+          theta: p.data as FloatArray, grad: grad.data as FloatArray, m: s.expAvg as FloatArray, v: s.expAvgSq as FloatArray,
           stepSize: biasCorrection ? lr / (1 - b1 ** t) : lr, beta1: b1, beta2: b2, eps,
           bc2Sqrt: biasCorrection ? Math.sqrt(1 - b2 ** t) : 1,
           l2: this.decoupled ? 0 : weightDecay, decay: this.decoupled ? 1 - lr * weightDecay : 1, // AdamW: θ ← θ(1 − αλ) first

@@ -1,7 +1,7 @@
 // The optimizer base: parameter groups (each with its own lr and options), per-parameter state,
 // zeroGrad, and a state dict of plain data (numbers, arrays, Tensors) so a trainer can save it
 // and a loaded optimizer continues the identical trajectory.
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, dropGrad } from '../tensor/tensor.js';
 import { arrayFor, type TypedArray } from '../tensor/dtype.js';
 import { fmt } from '../tensor/shape.js';
 
@@ -71,7 +71,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /** Drop every parameter's gradient (set to null, as PyTorch's default set_to_none). */
   zeroGrad(): void {
-    for (const g of this.paramGroups) for (const p of g.params) p.grad = null;
+    for (const g of this.paramGroups) for (const p of g.params) dropGrad(p);
   }
 
   /** A parameter's state, created by init on first use. */

@@ -1,5 +1,6 @@
 // SGD (D17: θ ← θ − α·∇L) with PyTorch's momentum, dampening, Nesterov and L2 weight decay:
 //   g ← ∇L + λθ;  b ← g on the first step, else μb + (1 − τ)g;  g ← g + μb (Nesterov) or b;  θ ← θ − α·g.
+import { peekGrad } from '../tensor/tensor.js';
 import { kernelFor } from '../tensor/kernels/index.js';
 import type { FloatArray } from '../tensor/kernels/types.js';
 import { Optimizer, type ParamsInput } from './optimizer.js';
@@ -28,14 +29,15 @@ export class SGD extends Optimizer<SGDOptions> {
     for (const group of this.paramGroups) {
       const { lr, momentum, dampening, nesterov, weightDecay } = group;
       for (const p of group.params) {
-        if (!p.grad) continue;
+        const grad = peekGrad(p);
+        if (!grad) continue;
         if (momentum === 0) {
-          kernelFor('sgdUpdate', p.dtype, p.size)(p.data as FloatArray, p.grad.data as FloatArray, lr, weightDecay);
+          kernelFor('sgdUpdate', p.dtype, p.size)(p.data as FloatArray, grad.data as FloatArray, lr, weightDecay);
           continue;
         }
         const first = !this.state.has(p);
         const state = this.stateOf(p, () => ({ momentumBuffer: this.zerosLike(p) }));
-        kernelFor('sgdMomentumUpdate', p.dtype, p.size)(p.data as FloatArray, p.grad.data as FloatArray, state.momentumBuffer as FloatArray, first, lr, momentum, dampening, nesterov, weightDecay);
+        kernelFor('sgdMomentumUpdate', p.dtype, p.size)(p.data as FloatArray, grad.data as FloatArray, state.momentumBuffer as FloatArray, first, lr, momentum, dampening, nesterov, weightDecay);
       }
     }
   }

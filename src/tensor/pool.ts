@@ -6,8 +6,11 @@
 // (dtype.ts) takes an array of the same dtype and length from here before making a new one.
 //
 // Only arrays that nothing outside the engine can hold come back: gradients made during one walk,
-// never a .grad, a returned gradient or a user's tensor. What the next forward pass does not
-// take back is dropped when the next walk begins, and the pool holds at most MAX_POOLED_BYTES.
+// never a returned gradient or a user's tensor, and a .grad only when zeroGrad drops one nobody
+// read (tensor.ts dropGrad). What the next forward pass does not take back is dropped when the
+// next walk begins, and the pool holds at most MAX_POOLED_BYTES of it. Dropped .grad arrays are
+// kept apart, for that walk's own gradients of the same sizes, and what it does not take is
+// dropped when it ends.
 import type { DType, TypedArray } from './dtype.js';
 
 /** Arrays smaller than this are left to V8 (small typed arrays are cheap to make). */
@@ -21,6 +24,8 @@ const MAX_POOLED_BYTES = 256 * 2 ** 20;
 
 const free = new Map<string, TypedArray[]>(); // `${dtype}:${length}` → arrays, most recently freed last
 let pooledBytes = 0;
+const keptGrads = new Map<string, TypedArray[]>(); // dropped .grad arrays, for the next walk
+let keptBytes = 0;
 let enabled = process.env.TSGRAD_POOL !== '0';
 const stats = { reused: 0, reusedBytes: 0, released: 0, releasedBytes: 0 };
 
@@ -35,10 +40,11 @@ export function setPooling(on: boolean): void {
 /** An array of `dtype` and `size` from the pool (zero-filled unless `zeroed` is false), or null when none is there. */
 export function takePooled(dtype: DType, size: number, zeroed = true): TypedArray | null {
   if (!enabled) return null;
-  const list = free.get(keyOf(dtype, size));
-  const array = list?.pop();
-  if (!array) return null;
-  pooledBytes -= array.byteLength;
+  const key = keyOf(dtype, size);
+  let array = free.get(key)?.pop();
+  if (array) pooledBytes -= array.byteLength;
+  else if ((array = keptGrads.get(key)?.pop())) keptBytes -= array.byteLength;
+  else return null;
   stats.reused++;
   stats.reusedBytes += array.byteLength;
   return zeroed ? array.fill(0) : array;
@@ -58,6 +64,22 @@ export function release(dtype: DType, array: TypedArray): void {
   list.push(array);
   free.set(key, list);
   pooledBytes += array.byteLength;
+  stats.released++;
+  stats.releasedBytes += array.byteLength;
+}
+
+/**
+ * Keep a dropped .grad's array for the next backward walk, beyond MAX_POOLED_BYTES: the walk
+ * makes the same gradients again, and these arrays were live a moment ago, so keeping them until
+ * then adds nothing to the step's peak.
+ */
+export function keepForBackward(dtype: DType, array: TypedArray): void {
+  if (!poolable(array)) return;
+  const key = keyOf(dtype, array.length);
+  const list = keptGrads.get(key) ?? [];
+  list.push(array);
+  keptGrads.set(key, list);
+  keptBytes += array.byteLength;
   stats.released++;
   stats.releasedBytes += array.byteLength;
 }
@@ -86,15 +108,22 @@ export function stopCollecting(made: Set<ArrayBufferLike>): void {
  * the pool holds nothing at the start of the walk, where a step's memory is highest.
  */
 export function beginWalk(): void {
-  dropAll();
-}
-
-function dropAll(): void {
   free.clear();
   pooledBytes = 0;
 }
 
+/** A walk ended: the dropped .grad arrays it did not take back are let go. */
+export function endWalk(): void {
+  keptGrads.clear();
+  keptBytes = 0;
+}
+
+function dropAll(): void {
+  beginWalk();
+  endWalk();
+}
+
 /** What the pool has done since the process started (reused = arrays handed out again), and holds now. */
 export function poolStats(): { reused: number; reusedBytes: number; released: number; releasedBytes: number; heldBytes: number } {
-  return { ...stats, heldBytes: pooledBytes };
+  return { ...stats, heldBytes: pooledBytes + keptBytes };
 }

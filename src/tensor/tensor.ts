@@ -3,6 +3,7 @@
 import { type DType, type TypedArray, dtypeOfArray } from './dtype.js';
 import { type Shape, sizeOf, fmt } from './shape.js';
 import { formatTensor } from './print.js';
+import { keepForBackward } from './pool.js';
 
 /** How a non-leaf tensor was made: its op, its inputs, and the rule that sends a gradient back. */
 export interface GradFn {
@@ -19,13 +20,18 @@ export interface GradFn {
   released?: boolean;
 }
 
+// Tensors whose .grad only the engine holds: made by a backward walk and never read through .grad
+// since. zeroGrad hands their storage to the pool for the next backward (its weight gradients
+// have the same sizes), instead of leaving it to the collector.
+const unseenGrads = new WeakSet<Tensor>();
+
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
   /** Contiguous row-major storage; length === size. */
   data: TypedArray;
   requiresGrad = false;
-  grad: Tensor | null = null;
+  private storedGrad: Tensor | null = null;
   gradFn: GradFn | null = null;
   /** Keep .grad on this non-leaf too (PyTorch's retain_grad), used by the graph picture. */
   retainsGrad = false;
@@ -39,6 +45,17 @@ export class Tensor {
     this.data = data;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
+  }
+
+  /** ∂L/∂this, accumulated by backward (a leaf's, or a non-leaf's that retainsGrad). Reading it hands it out: it is never recycled. */
+  get grad(): Tensor | null {
+    unseenGrads.delete(this);
+    return this.storedGrad;
+  }
+
+  set grad(g: Tensor | null) {
+    unseenGrads.delete(this);
+    this.storedGrad = g;
   }
 
   get ndim(): number {
@@ -81,4 +98,28 @@ export class Tensor {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
+}
+
+/** The engine's read of t.grad (optimizers, clipping, backward): it does not hand the gradient out. */
+export function peekGrad(t: Tensor): Tensor | null {
+  return t['storedGrad'];
+}
+
+/** Whether only the engine holds t.grad's storage (see unseenGrads). */
+export function gradIsUnseen(t: Tensor): boolean {
+  return unseenGrads.has(t);
+}
+
+/** Store g as t.grad; `unseen`: nothing outside the engine holds g's storage, so dropGrad may recycle it. */
+export function storeGrad(t: Tensor, g: Tensor | null, unseen: boolean): void {
+  t['storedGrad'] = g;
+  if (unseen && g !== null) unseenGrads.add(t);
+  else unseenGrads.delete(t);
+}
+
+/** zeroGrad (PyTorch's set_to_none): t.grad becomes null; storage only the engine held goes back to the pool. */
+export function dropGrad(t: Tensor): void {
+  const g = t['storedGrad'];
+  if (g !== null && unseenGrads.has(t)) keepForBackward(g.dtype, g.data);
+  storeGrad(t, null, false);
 }

@@ -5,6 +5,7 @@ import * as tg from '../../src/index.js';
 import { poolStats, release, setPooling } from '../../src/tensor/pool.js';
 import * as raw from '../../src/tensor/raw.js';
 import { arrayFor } from '../../src/tensor/dtype.js';
+import { gradIsUnseen, peekGrad } from '../../src/tensor/tensor.js';
 import { assertClose, trainTinyGpt } from '../helpers.js';
 
 // large enough that its activations and gradients (≥ 16 KiB) are pooled
@@ -91,5 +92,63 @@ describe('gradient buffer pool', () => {
         tg.setBackend('auto');
       }
     }
+  });
+
+  describe('zeroGrad hands an unread .grad back for the next backward', () => {
+    const w = () => tg.randn([64, 128], { requiresGrad: true });
+    const loss = (p: tg.Tensor) => tg.randn([32, 64]).matmul(p).tanh().sum();
+
+    it('the next backward stores its gradient in the same array, with the same values as without recycling', () => {
+      const p = w();
+      tg.manualSeed(3);
+      loss(p).backward();
+      const first = peekGrad(p)!.data; // peekGrad does not count as reading .grad
+      expect(gradIsUnseen(p)).to.equal(true);
+      p.zeroGrad();
+      tg.manualSeed(4);
+      loss(p).backward();
+      expect(peekGrad(p)!.data, 'the dropped array, reused').to.equal(first);
+      const recycled = Array.from(p.grad!.data);
+      setPooling(false);
+      p.zeroGrad();
+      tg.manualSeed(4);
+      loss(p).backward();
+      expect(peekGrad(p)!.data).to.not.equal(first);
+      expect(Array.from(p.grad!.data)).to.deep.equal(recycled);
+    });
+
+    it('a .grad that was read is never recycled, through the optimizer and clipping too', () => {
+      const p = w();
+      const optimizer = new tg.optim.SGD([p], { lr: 0.1 });
+      loss(p).backward();
+      tg.nn.utils.clipGradNorm([p], 1e-3); // scales in place: the engine alone holds it
+      const held = p.grad!;
+      const copy = Array.from(held.data);
+      expect(gradIsUnseen(p)).to.equal(false);
+      optimizer.step();
+      optimizer.zeroGrad();
+      loss(p).backward();
+      loss(p).backward();
+      expect(peekGrad(p)!.data).to.not.equal(held.data);
+      expect(Array.from(held.data)).to.deep.equal(copy);
+    });
+
+    it('a gradient the caller passed in, or one two leaves share, stays out of the pool', () => {
+      const x = tg.randn([64, 128], { requiresGrad: true });
+      const seed = tg.randn([64, 128]);
+      const seedCopy = Array.from(seed.data);
+      x.reshape([128, 64]).backward(seed.reshape([128, 64])); // x.grad is a view of the caller's seed
+      expect(gradIsUnseen(x)).to.equal(false);
+      x.zeroGrad();
+      const a = w(), b = w();
+      a.add(b).exp().sum().backward(); // add gives one gradient to both
+      expect(peekGrad(a)!.data).to.equal(peekGrad(b)!.data);
+      expect(gradIsUnseen(a) || gradIsUnseen(b)).to.equal(false);
+      const shared = Array.from(peekGrad(a)!.data);
+      a.zeroGrad();
+      loss(w()).backward();
+      expect(Array.from(peekGrad(b)!.data)).to.deep.equal(shared);
+      expect(Array.from(seed.data)).to.deep.equal(seedCopy);
+    });
   });
 });
