@@ -59,13 +59,8 @@ function poolable(array: TypedArray): boolean {
 /** Hand a dead array back; the caller guarantees that nothing will read or write it again. */
 export function release(dtype: DType, array: TypedArray): void {
   if (!poolable(array) || pooledBytes + array.byteLength > MAX_POOLED_BYTES) return;
-  const key = keyOf(dtype, array.length);
-  const list = free.get(key) ?? [];
-  list.push(array);
-  free.set(key, list);
+  file(free, dtype, array);
   pooledBytes += array.byteLength;
-  stats.released++;
-  stats.releasedBytes += array.byteLength;
 }
 
 /**
@@ -75,11 +70,15 @@ export function release(dtype: DType, array: TypedArray): void {
  */
 export function keepForBackward(dtype: DType, array: TypedArray): void {
   if (!poolable(array)) return;
-  const key = keyOf(dtype, array.length);
-  const list = keptGrads.get(key) ?? [];
-  list.push(array);
-  keptGrads.set(key, list);
+  file(keptGrads, dtype, array);
   keptBytes += array.byteLength;
+}
+
+function file(into: Map<string, TypedArray[]>, dtype: DType, array: TypedArray): void {
+  const key = keyOf(dtype, array.length);
+  const list = into.get(key) ?? [];
+  list.push(array);
+  into.set(key, list);
   stats.released++;
   stats.releasedBytes += array.byteLength;
 }
