@@ -13,35 +13,68 @@ const D_RELU = 0, D_GELU = 1, D_GELU_TANH = 2;
 // Binary op codes.
 const ADD = 0, SUB = 1, MUL = 2, DIV = 3;
 
-const SQRT1_2: f32 = 0.7071067811865476;
-const INV_SQRT_2PI: f32 = 0.3989422804014327;
-const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
-const GELU_C: f32 = 0.044715;
+// Every constant of the maps is a 4-byte cell in the module's data, read with k() (below) where it is used.
+const SQRT1_2 = memory.data<f32>([0.7071067811865476]);
+const INV_SQRT_2PI = memory.data<f32>([0.3989422804014327]);
+const SQRT_2_OVER_PI = memory.data<f32>([0.7978845608028654]);
+const GELU_C = memory.data<f32>([0.044715]);
 // erfc(z) ≈ t·(A1 + t(A2 + t(A3 + t(A4 + t·A5))))·e^{−z²}, t = 1/(1 + P·z), z ≥ 0: Abramowitz &
 // Stegun 7.1.26, |error| < 1.5e-7, the formula the js kernel uses for float32.
-const P: f32 = 0.3275911;
-const A1: f32 = 0.254829592, A2: f32 = -0.284496736, A3: f32 = 1.421413741, A4: f32 = -1.453152027, A5: f32 = 1.061405429;
+const P = memory.data<f32>([0.3275911]);
+const A1 = memory.data<f32>([0.254829592]), A2 = memory.data<f32>([-0.284496736]), A3 = memory.data<f32>([1.421413741]);
+const A4 = memory.data<f32>([-1.453152027]), A5 = memory.data<f32>([1.061405429]);
 /** Below this |x|, tanh uses its Taylor series (to x¹³: relative error < 1e-8): (1 − e)/(1 + e) would cancel. */
-const TANH_SERIES_BELOW: f32 = 0.4;
+const TANH_SERIES_BELOW = memory.data<f32>([0.4]);
 /** Beyond ±30 GELU's tanh-form slope is exactly 0 or 1 in float32; clamping keeps x³ and x² finite. */
-const GELU_TANH_CLAMP: f32 = 30;
+const GELU_TANH_CLAMP = memory.data<f32>([30]);
 
+// the literals of the formulas below (integer cells hold bit patterns; ONE's bits are 0x3f800000)
+const EXP_HALVE_ABOVE = memory.data<f32>([88]);
+const HALF = memory.data<f32>([0.5]);
+const EXP_HALF_CAP = memory.data<f32>([89]);
+const MIN_NORMAL = memory.data<f32>([1.1754944e-38]);
+const TWO_POW_23 = memory.data<f32>([8388608]);
+const SQRT2 = memory.data<f32>([1.4142135]);
+const ONE = memory.data<f32>([1]);
+const TWENTY_THREE = memory.data<f32>([23]);
+const ONE_NINTH = memory.data<f32>([1.0 / 9.0]);
+const ONE_SEVENTH = memory.data<f32>([1.0 / 7.0]);
+const ONE_FIFTH = memory.data<f32>([1.0 / 5.0]);
+const ONE_THIRD = memory.data<f32>([1.0 / 3.0]);
+const MINUS_INFINITY = memory.data<f32>([-Infinity]);
+const INFINITY = memory.data<f32>([Infinity]);
+const NAN = memory.data<f32>([NaN]);
+const MINUS_TWO = memory.data<f32>([-2]);
+const TANH_13 = memory.data<f32>([21844.0 / 6081075.0]);
+const TANH_11 = memory.data<f32>([-1382.0 / 155925.0]);
+const TANH_9 = memory.data<f32>([62.0 / 2835.0]);
+const TANH_7 = memory.data<f32>([-17.0 / 315.0]);
+const TANH_5 = memory.data<f32>([2.0 / 15.0]);
+const TANH_3 = memory.data<f32>([-1.0 / 3.0]);
+const MINUS_HALF = memory.data<f32>([-0.5]);
+const MINUS_GELU_TANH_CLAMP = memory.data<f32>([-30]);
+const THREE_GELU_C = memory.data<f32>([3 * 0.044715]);
+const MANTISSA_MASK = memory.data<i32>([0x007fffff]);
+const EXPONENT_BIAS = memory.data<i32>([127]);
+const SIGN_BIT = memory.data<i32>([0x80000000]);
+
+/** The four lanes of a constant cell: one broadcast load, where a v128.const costs three instructions at every use. */
 // @ts-ignore: decorator
-@inline function splat(c: f32): v128 {
-  return f32x4.splat(c);
+@inline function k(cell: usize): v128 {
+  return v128.load32_splat(cell);
 }
 
 /** exp(x) for every float32: above 88 as exp(x/2)², so that 2^n stays representable; +∞ past 88.72. */
 // @ts-ignore: decorator
 @inline function expFull(x: v128): v128 {
-  const high = f32x4.gt(x, splat(88));
+  const high = f32x4.gt(x, k(EXP_HALVE_ABOVE));
   // x/2 is exact (x − ln 2 would round); pmin(a, b) = b < a ? b : a keeps a NaN a
-  const y = expv(f32x4.pmin(v128.bitselect(f32x4.mul(x, splat(0.5)), x, high), splat(89)));
+  const y = expv(f32x4.pmin(v128.bitselect(f32x4.mul(x, k(HALF)), x, high), k(EXP_HALF_CAP)));
   return v128.bitselect(f32x4.mul(y, y), y, high);
 }
 
-const LN2_HI: f32 = 0.693359375; // 9 significant bits: e·LN2_HI is exact for |e| < 2^15
-const LN2_LO: f32 = -2.12194440e-4; // ln 2 − LN2_HI
+const LN2_HI = memory.data<f32>([0.693359375]); // 9 significant bits: e·LN2_HI is exact for |e| < 2^15
+const LN2_LO = memory.data<f32>([-2.12194440e-4]); // ln 2 − LN2_HI
 
 /**
  * ln x = e·ln 2 + ln m with x = m·2^e, m ∈ [√½, √2), and ln m = 2s(1 + s²/3 + s⁴/5 + s⁶/7 + s⁸/9)
@@ -50,82 +83,82 @@ const LN2_LO: f32 = -2.12194440e-4; // ln 2 − LN2_HI
  */
 // @ts-ignore: decorator
 @inline function logv(x: v128): v128 {
-  const tiny = f32x4.lt(x, splat(1.1754944e-38)); // below 2^-126 the exponent field is 0
-  const xs = v128.bitselect(f32x4.mul(x, splat(8388608)), x, tiny);
+  const tiny = f32x4.lt(x, k(MIN_NORMAL)); // below 2^-126 the exponent field is 0
+  const xs = v128.bitselect(f32x4.mul(x, k(TWO_POW_23)), x, tiny);
   // m ∈ [1, 2) from the mantissa bits, then halved above √2 (e + 1)
-  let m = v128.or(v128.and(xs, i32x4.splat(0x007fffff)), i32x4.splat(0x3f800000));
-  const upper = f32x4.gt(m, splat(1.4142135));
-  m = v128.bitselect(f32x4.mul(m, splat(0.5)), m, upper);
-  let e = f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_u(xs, 23), i32x4.splat(127)));
-  e = f32x4.add(e, v128.and(upper, splat(1)));
-  e = f32x4.sub(e, v128.and(tiny, splat(23)));
-  const s = f32x4.div(f32x4.sub(m, splat(1)), f32x4.add(m, splat(1)));
+  let m = v128.or(v128.and(xs, k(MANTISSA_MASK)), k(ONE));
+  const upper = f32x4.gt(m, k(SQRT2));
+  m = v128.bitselect(f32x4.mul(m, k(HALF)), m, upper);
+  let e = f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_u(xs, 23), k(EXPONENT_BIAS)));
+  e = f32x4.add(e, v128.and(upper, k(ONE)));
+  e = f32x4.sub(e, v128.and(tiny, k(TWENTY_THREE)));
+  const s = f32x4.div(f32x4.sub(m, k(ONE)), f32x4.add(m, k(ONE)));
   const s2 = f32x4.mul(s, s);
-  let q = f32x4.add(f32x4.mul(s2, splat(1.0 / 9.0)), splat(1.0 / 7.0));
-  q = f32x4.add(f32x4.mul(s2, q), splat(1.0 / 5.0));
-  q = f32x4.add(f32x4.mul(s2, q), splat(1.0 / 3.0));
-  const lnm = f32x4.mul(f32x4.add(s, s), f32x4.add(f32x4.mul(s2, q), splat(1)));
-  let r = f32x4.add(f32x4.mul(e, splat(LN2_HI)), f32x4.add(lnm, f32x4.mul(e, splat(LN2_LO))));
+  let q = f32x4.add(f32x4.mul(s2, k(ONE_NINTH)), k(ONE_SEVENTH));
+  q = f32x4.add(f32x4.mul(s2, q), k(ONE_FIFTH));
+  q = f32x4.add(f32x4.mul(s2, q), k(ONE_THIRD));
+  const lnm = f32x4.mul(f32x4.add(s, s), f32x4.add(f32x4.mul(s2, q), k(ONE)));
+  let r = f32x4.add(f32x4.mul(e, k(LN2_HI)), f32x4.add(lnm, f32x4.mul(e, k(LN2_LO))));
   // ln(±0) = −∞, ln ∞ = ∞, ln(x < 0) and ln NaN = NaN, as Math.log
-  r = v128.bitselect(splat(-Infinity), r, f32x4.eq(x, splat(0)));
-  r = v128.bitselect(x, r, f32x4.eq(x, splat(Infinity)));
-  return v128.bitselect(splat(NaN), r, v128.or(f32x4.ne(x, x), f32x4.lt(x, splat(0))));
+  r = v128.bitselect(k(MINUS_INFINITY), r, f32x4.eq(x, f32x4.splat(0)));
+  r = v128.bitselect(x, r, f32x4.eq(x, k(INFINITY)));
+  return v128.bitselect(k(NAN), r, v128.or(f32x4.ne(x, x), f32x4.lt(x, f32x4.splat(0))));
 }
 
 /** σ(x) = 1/(1 + e^{−x}) for x ≥ 0, e^{x}/(1 + e^{x}) below: e = e^{−|x|} ∈ (0, 1] never overflows. */
 // @ts-ignore: decorator
 @inline function sigmoidv(x: v128): v128 {
   const e = expv(f32x4.neg(f32x4.abs(x)));
-  const s = f32x4.div(splat(1), f32x4.add(splat(1), e));
-  return v128.bitselect(s, f32x4.mul(e, s), f32x4.ge(x, splat(0)));
+  const s = f32x4.div(k(ONE), f32x4.add(k(ONE), e));
+  return v128.bitselect(s, f32x4.mul(e, s), f32x4.ge(x, f32x4.splat(0)));
 }
 
 /** tanh(x) = sign(x)·(1 − e)/(1 + e), e = e^{−2|x|}; an odd Taylor series near 0. */
 // @ts-ignore: decorator
 @inline function tanhv(x: v128): v128 {
   const ax = f32x4.abs(x);
-  const e = expv(f32x4.mul(ax, splat(-2)));
-  const far = v128.or(f32x4.div(f32x4.sub(splat(1), e), f32x4.add(splat(1), e)), v128.and(x, i32x4.splat(0x80000000)));
+  const e = expv(f32x4.mul(ax, k(MINUS_TWO)));
+  const far = v128.or(f32x4.div(f32x4.sub(k(ONE), e), f32x4.add(k(ONE), e)), v128.and(x, k(SIGN_BIT)));
   const x2 = f32x4.mul(x, x);
   // x − x³/3 + 2x⁵/15 − 17x⁷/315 + 62x⁹/2835 − 1382x¹¹/155925 + 21844x¹³/6081075
-  let q = f32x4.add(f32x4.mul(x2, splat(21844.0 / 6081075.0)), splat(-1382.0 / 155925.0));
-  q = f32x4.add(f32x4.mul(x2, q), splat(62.0 / 2835.0));
-  q = f32x4.add(f32x4.mul(x2, q), splat(-17.0 / 315.0));
-  q = f32x4.add(f32x4.mul(x2, q), splat(2.0 / 15.0));
-  q = f32x4.add(f32x4.mul(x2, q), splat(-1.0 / 3.0));
+  let q = f32x4.add(f32x4.mul(x2, k(TANH_13)), k(TANH_11));
+  q = f32x4.add(f32x4.mul(x2, q), k(TANH_9));
+  q = f32x4.add(f32x4.mul(x2, q), k(TANH_7));
+  q = f32x4.add(f32x4.mul(x2, q), k(TANH_5));
+  q = f32x4.add(f32x4.mul(x2, q), k(TANH_3));
   const near = f32x4.add(x, f32x4.mul(f32x4.mul(x, x2), q));
-  return v128.bitselect(near, far, f32x4.lt(ax, splat(TANH_SERIES_BELOW)));
+  return v128.bitselect(near, far, f32x4.lt(ax, k(TANH_SERIES_BELOW)));
 }
 
 /** e^{−x²/2}: the Gaussian factor of both Φ (as e^{−z²}, z = |x|/√2) and GELU's derivative. */
 // @ts-ignore: decorator
 @inline function gaussv(x: v128): v128 {
-  return expv(f32x4.mul(f32x4.mul(x, x), splat(-0.5)));
+  return expv(f32x4.mul(f32x4.mul(x, x), k(MINUS_HALF)));
 }
 
 /** Φ(x) = ½erfc(z) for x < 0, 1 − ½erfc(z) above, z = |x|/√2, given gauss = e^{−x²/2}. */
 // @ts-ignore: decorator
 @inline function phiv(x: v128, gauss: v128): v128 {
-  const z = f32x4.mul(f32x4.abs(x), splat(SQRT1_2));
-  const t = f32x4.div(splat(1), f32x4.add(splat(1), f32x4.mul(z, splat(P))));
-  let q = f32x4.add(f32x4.mul(t, splat(A5)), splat(A4));
-  q = f32x4.add(f32x4.mul(t, q), splat(A3));
-  q = f32x4.add(f32x4.mul(t, q), splat(A2));
-  q = f32x4.add(f32x4.mul(t, q), splat(A1));
-  const half = f32x4.mul(f32x4.mul(f32x4.mul(t, q), gauss), splat(0.5)); // ½·erfc(z) = Φ(−|x|), no cancellation
-  return v128.bitselect(half, f32x4.sub(splat(1), half), f32x4.lt(x, splat(0)));
+  const z = f32x4.mul(f32x4.abs(x), k(SQRT1_2));
+  const t = f32x4.div(k(ONE), f32x4.add(k(ONE), f32x4.mul(z, k(P))));
+  let q = f32x4.add(f32x4.mul(t, k(A5)), k(A4));
+  q = f32x4.add(f32x4.mul(t, q), k(A3));
+  q = f32x4.add(f32x4.mul(t, q), k(A2));
+  q = f32x4.add(f32x4.mul(t, q), k(A1));
+  const half = f32x4.mul(f32x4.mul(f32x4.mul(t, q), gauss), k(HALF)); // ½·erfc(z) = Φ(−|x|), no cancellation
+  return v128.bitselect(half, f32x4.sub(k(ONE), half), f32x4.lt(x, f32x4.splat(0)));
 }
 
 /** σ(2u), u = √(2/π)(x + 0.044715x³): ½(1 + tanh u), the tanh-form GELU's gate, on clamped x. */
 // @ts-ignore: decorator
 @inline function geluTanhGate(xc: v128): v128 {
-  const u = f32x4.mul(splat(SQRT_2_OVER_PI), f32x4.add(xc, f32x4.mul(splat(GELU_C), f32x4.mul(xc, f32x4.mul(xc, xc)))));
+  const u = f32x4.mul(k(SQRT_2_OVER_PI), f32x4.add(xc, f32x4.mul(k(GELU_C), f32x4.mul(xc, f32x4.mul(xc, xc)))));
   return sigmoidv(f32x4.add(u, u));
 }
 
 // @ts-ignore: decorator
 @inline function clampGeluTanh(x: v128): v128 {
-  return f32x4.pmin(f32x4.pmax(x, splat(-GELU_TANH_CLAMP)), splat(GELU_TANH_CLAMP)); // NaN stays NaN
+  return f32x4.pmin(f32x4.pmax(x, k(MINUS_GELU_TANH_CLAMP)), k(GELU_TANH_CLAMP)); // NaN stays NaN
 }
 
 // @ts-ignore: decorator
@@ -136,7 +169,7 @@ const LN2_LO: f32 = -2.12194440e-4; // ln 2 − LN2_HI
   if (op == EXP) return expFull(x);
   if (op == TANH) return tanhv(x);
   if (op == SIGMOID) return sigmoidv(x);
-  if (op == RELU) return f32x4.pmax(splat(0), x); // 0 < x ? x : 0, as js: NaN → 0
+  if (op == RELU) return f32x4.pmax(f32x4.splat(0), x); // 0 < x ? x : 0, as js: NaN → 0
   if (op == GELU) return f32x4.mul(x, phiv(x, gaussv(x)));
   if (op == LOG) return logv(x);
   return f32x4.mul(x, geluTanhGate(clampGeluTanh(x))); // GELU_TANH: ½x(1 + tanh u) = x·σ(2u)
@@ -169,16 +202,16 @@ export function unaryMap(op: i32, x: usize, out: usize, n: i32): void {
 @inline function slope4(op: i32, x: v128): v128 {
   if (op == D_GELU) {
     const gauss = gaussv(x);
-    return f32x4.add(phiv(x, gauss), f32x4.mul(f32x4.mul(x, splat(INV_SQRT_2PI)), gauss));
+    return f32x4.add(phiv(x, gauss), f32x4.mul(f32x4.mul(x, k(INV_SQRT_2PI)), gauss));
   }
   const xc = clampGeluTanh(x);
-  const u = f32x4.mul(splat(SQRT_2_OVER_PI), f32x4.add(xc, f32x4.mul(splat(GELU_C), f32x4.mul(xc, f32x4.mul(xc, xc)))));
+  const u = f32x4.mul(k(SQRT_2_OVER_PI), f32x4.add(xc, f32x4.mul(k(GELU_C), f32x4.mul(xc, f32x4.mul(xc, xc)))));
   // s = σ(2u) and s(1 − s) = e/(1 + e)², e = e^{−2|u|}: 1 − s would cancel where s ≈ 1
-  const e = expv(f32x4.mul(f32x4.abs(u), splat(-2)));
-  const inv = f32x4.div(splat(1), f32x4.add(splat(1), e));
-  const s = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, splat(0)));
+  const e = expv(f32x4.mul(f32x4.abs(u), k(MINUS_TWO)));
+  const inv = f32x4.div(k(ONE), f32x4.add(k(ONE), e));
+  const s = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, f32x4.splat(0)));
   const ds = f32x4.mul(f32x4.mul(e, inv), inv);
-  const du = f32x4.mul(splat(SQRT_2_OVER_PI), f32x4.add(splat(1), f32x4.mul(splat(3 * GELU_C), f32x4.mul(xc, xc))));
+  const du = f32x4.mul(k(SQRT_2_OVER_PI), f32x4.add(k(ONE), f32x4.mul(k(THREE_GELU_C), f32x4.mul(xc, xc))));
   const slope = f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.add(xc, xc), ds), du));
   return f32x4.add(slope, f32x4.sub(x, x)); // + (x − x): ±∞ give NaN, as ∞·0 in the js formula
 }
@@ -189,7 +222,7 @@ export function unaryMap(op: i32, x: usize, out: usize, n: i32): void {
   for (let p: usize = 0; p < bytes; p += 16) {
     const xv = v128.load(x + p), gv = v128.load(g + p);
     // relu: g where x > 0, else +0 (an and with the mask, so a NaN g at x ≤ 0 gives 0 as in js)
-    const d = op == D_RELU ? v128.and(gv, f32x4.gt(xv, splat(0))) : f32x4.mul(gv, slope4(op, xv));
+    const d = op == D_RELU ? v128.and(gv, f32x4.gt(xv, f32x4.splat(0))) : f32x4.mul(gv, slope4(op, xv));
     v128.store(dx + p, d);
   }
 }

@@ -9,8 +9,20 @@ import type { StepSetup } from './harness.js';
 
 export interface ProfileRow { what: string; calls: number; msPerStep: number; share: number }
 
-/** Profile `steps` training steps (after one warm-up step) and return the rows, largest first. */
-export async function profileSteps({ forward, optimizer }: StepSetup, steps: number): Promise<{ msPerStep: number; rows: ProfileRow[] }> {
+/** Seconds of warm-up, and of profiled steps at least: a 3 ms step needs hundreds of runs before V8's optimizing tier has compiled the glue. */
+const WARM_UP_S = 1;
+const PROFILE_S = 2;
+
+/** Run `run` until `seconds` have passed and at least `minRuns` times; returns the count. */
+function repeatFor(run: () => void, minRuns: number, seconds: number): number {
+  const started = performance.now();
+  let runs = 0;
+  while (runs < minRuns || performance.now() - started < seconds * 1000) run(), runs++;
+  return runs;
+}
+
+/** Profile at least `minSteps` training steps (after a warm-up) and return the rows, largest first. */
+export async function profileSteps({ forward, optimizer }: StepSetup, minSteps: number): Promise<{ msPerStep: number; rows: ProfileRow[] }> {
   const phases = { forward: 0, backward: 0, update: 0 };
   const run = () => {
     let t = performance.now();
@@ -24,14 +36,14 @@ export async function profileSteps({ forward, optimizer }: StepSetup, steps: num
     optimizer.step();
     phases.update += performance.now() - t;
   };
-  run(); // warm-up: compile, grow wasm memory
+  repeatFor(run, 1, WARM_UP_S); // compile, grow wasm memory
   phases.forward = phases.backward = phases.update = 0;
   const gc: PerformanceEntry[] = [];
   const observer = new PerformanceObserver((list) => gc.push(...list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
   const kernels = profileKernels(true)!;
   const allocations = countAllocations(true)!;
-  for (let i = 0; i < steps; i++) run();
+  const steps = repeatFor(run, minSteps, PROFILE_S);
   profileKernels(false);
   countAllocations(false);
   await new Promise((resolve) => setTimeout(resolve, 50)); // V8's gc entries are delivered asynchronously
