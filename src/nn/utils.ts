@@ -17,9 +17,8 @@ export interface ClipGradNormOptions {
  * Clip the gradients' global norm (D19, as torch.nn.utils.clip_grad_norm_): with
  * ‖g‖ = (Σ over all gradient elements |g|ᵖ)^(1/p) (p = ∞: max |g|), every gradient is scaled by
  * min(1, maxNorm / (‖g‖ + 1e-6)). Returns ‖g‖ before clipping, as a number. Parameters with no
- * gradient are skipped. A gradient is scaled in place only where the engine alone holds its storage
- * (gradIsUnseen); others are replaced by scaled copies, since they may share storage with a tensor
- * of the user's.
+ * gradient are skipped. Each gradient is scaled through mapGrads (in place only where the engine
+ * alone holds its storage).
  */
 export function clipGradNorm(params: Params, maxNorm: number, normType = 2, { errorIfNonfinite = false }: ClipGradNormOptions = {}): number {
   const grads = list(params).map(peekGrad).filter((g): g is Tensor => g !== null);
@@ -37,27 +36,28 @@ export function clipGradNorm(params: Params, maxNorm: number, normType = 2, { er
   }
   const coef = maxNorm / (total + 1e-6);
   if (coef < 1 || Number.isNaN(coef)) {
-    for (const p of list(params)) {
-      const g = peekGrad(p);
-      if (!g) continue;
-      const unseen = gradIsUnseen(p);
-      const scaled = unseen ? g.data : arrayFor(g.dtype, g.size);
-      for (let i = 0; i < scaled.length; i++) scaled[i] = g.data[i] * coef;
-      storeGrad(p, unseen ? g : new Tensor(scaled, g.shape, g.dtype), true);
-    }
+    mapGrads(params, (v) => v * coef);
   }
   return total;
 }
 
 /** Clip every gradient element into [−clipValue, clipValue] (torch.nn.utils.clip_grad_value_). */
 export function clipGradValue(params: Params, clipValue: number): void {
+  mapGrads(params, (v) => Math.min(clipValue, Math.max(-clipValue, v)));
+}
+
+/**
+ * Replace every gradient g by f(g) elementwise: in place where the engine alone holds its storage
+ * (gradIsUnseen), else as a copy, since the storage may be shared with a tensor of the user's.
+ */
+function mapGrads(params: Params, f: (v: number) => number): void {
   for (const p of list(params)) {
     const g = peekGrad(p);
     if (!g) continue;
     const unseen = gradIsUnseen(p);
-    const clipped = unseen ? g.data : arrayFor(g.dtype, g.size);
-    for (let i = 0; i < clipped.length; i++) clipped[i] = Math.min(clipValue, Math.max(-clipValue, g.data[i]));
-    storeGrad(p, unseen ? g : new Tensor(clipped, g.shape, g.dtype), true);
+    const mapped = unseen ? g.data : arrayFor(g.dtype, g.size);
+    for (let i = 0; i < mapped.length; i++) mapped[i] = f(g.data[i]);
+    storeGrad(p, unseen ? g : new Tensor(mapped, g.shape, g.dtype), true);
   }
 }
 
