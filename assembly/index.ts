@@ -1,7 +1,7 @@
 // Entry point of the tsgrad wasm module: float32 kernels over an imported memory.
 // All pointers are byte offsets into that memory; the JS side (src/tensor/kernels/wasm/) copies
 // inputs in, calls these, and copies results out. Built by scripts/build-wasm.mjs.
-export { gemm, packAFloats, packBFloats, edgeFloats } from './matmul';
+export { gemm, packAFloats, packBFloats, edgeFloats, packedAFloats, packedBFloats, packAAll, packBAll, gemmPackedA, gemmPackedB } from './matmul';
 export { gemvRows, gemvCols } from './gemv';
 export { softmaxRows, softmaxBackwardRows, expArray } from './softmax';
 export { addRowBias } from './bias';

@@ -174,6 +174,21 @@ function kernel4x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, rows: i3
 }
 
 /**
+ * One packed K-slice of C's block (mc×nc) through the register tile: `pa` holds mc rows of A in
+ * MR-row panels, `pb` nc columns of B in NR-column panels, both kc deep.
+ */
+function macroKernel(pa: usize, pb: usize, kc: i32, mc: i32, nc: i32, c: usize, ldcBytes: usize, accumulate: bool, edge: usize): void {
+  // jr outer: one B panel (8 KB) stays in L1 while every A panel of the block streams past.
+  for (let jr = 0; jr < nc; jr += NR) {
+    const pbPanel = pb + (<usize>jr * kc << 2);
+    const cCol = c + (<usize>jr << 2);
+    for (let ir = 0; ir < mc; ir += MR) {
+      kernel4x8(pa + (<usize>ir * kc << 2), pbPanel, kc, cCol + <usize>ir * ldcBytes, ldcBytes, min(MR, mc - ir), min(NR, nc - jr), accumulate, edge);
+    }
+  }
+}
+
+/**
  * C = op(A) · op(B) for one matrix: A is m×k (stored k×m when transA), B is k×n (stored n×k when
  * transB), C is m×n; lda, ldb, ldc are the row strides of the stored matrices in floats. `packA`,
  * `packB` and `edge` are caller-provided scratch (packAFloats(), packBFloats(), edgeFloats()):
@@ -202,18 +217,75 @@ export function gemm(
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         packA(a + ((<usize>ic * ars + <usize>pc * acs) << 2), ars, acs, mc, kc, pa);
-        // jr outer: one B panel (8 KB) stays in L1 while every A panel of the block streams past.
-        for (let jr = 0; jr < nc; jr += NR) {
-          const pbPanel = pb + (<usize>jr * kc << 2);
-          const cCol = c + (<usize>(jc + jr) << 2);
-          for (let ir = 0; ir < mc; ir += MR) {
-            kernel4x8(
-              pa + (<usize>ir * kc << 2), pbPanel, kc,
-              cCol + <usize>(ic + ir) * ldcBytes, ldcBytes,
-              min(MR, mc - ir), min(NR, nc - jr), pc > 0, edge,
-            );
-          }
-        }
+        macroKernel(pa, pb, kc, mc, nc, c + <usize>ic * ldcBytes + (<usize>jc << 2), ldcBytes, pc > 0, edge);
+      }
+    }
+  }
+}
+
+// Two threads splitting one product share the packing of the operand every piece reads in full:
+// the main thread packs it once (packAAll / packBAll) and each piece runs gemmPackedA / gemmPackedB,
+// which packs only its own part of the other operand. Slice pc (K rows pc..pc+KC) of a packed
+// operand starts at float pc·padded (padded = m or n rounded up to whole panels), and within it the
+// panel holding row or column j starts at float j·kc: the layout gemm's packA / packB produce.
+// Per element of C the sums run in the same order as in gemm, so the bits are the same.
+
+/** Floats that packAAll needs for an m×k A (rows rounded up to whole MR panels). */
+export function packedAFloats(m: i32, k: i32): i32 { return (m + MR - 1) / MR * MR * k; }
+/** Floats that packBAll needs for a k×n B (columns rounded up to whole NR panels). */
+export function packedBFloats(k: i32, n: i32): i32 { return (n + NR - 1) / NR * NR * k; }
+
+/** Packs all of op(A) (m×k) into `dst`, slice after K-slice. */
+export function packAAll(a: usize, transA: bool, lda: i32, m: i32, k: i32, dst: usize): void {
+  const ars: usize = transA ? 1 : <usize>lda, acs: usize = transA ? <usize>lda : 1;
+  const padded = <usize>((m + MR - 1) / MR * MR);
+  for (let pc = 0; pc < k; pc += KC) packA(a + (<usize>pc * acs << 2), ars, acs, m, min(KC, k - pc), dst + (<usize>pc * padded << 2));
+}
+
+/** Packs all of op(B) (k×n) into `dst`, slice after K-slice. */
+export function packBAll(b: usize, transB: bool, ldb: i32, k: i32, n: i32, dst: usize): void {
+  const brs: usize = transB ? 1 : <usize>ldb, bcs: usize = transB ? <usize>ldb : 1;
+  const padded = <usize>((n + NR - 1) / NR * NR);
+  for (let pc = 0; pc < k; pc += KC) packB(b + (<usize>pc * brs << 2), brs, bcs, min(KC, k - pc), n, dst + (<usize>pc * padded << 2));
+}
+
+/**
+ * Rows r0..r0+m of C = op(A) · B with B packed by packBAll (for all `n` columns): `a` and `c`
+ * point at row r0; `pa` and `edge` are this thread's scratch.
+ */
+export function gemmPackedB(a: usize, transA: bool, lda: i32, packed: usize, c: usize, ldc: i32, m: i32, n: i32, k: i32, pa: usize, edge: usize): void {
+  const ars: usize = transA ? 1 : <usize>lda, acs: usize = transA ? <usize>lda : 1;
+  const ldcBytes = <usize>ldc << 2;
+  const padded = <usize>((n + NR - 1) / NR * NR);
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const pb = packed + ((<usize>pc * padded + <usize>jc * kc) << 2);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        packA(a + ((<usize>ic * ars + <usize>pc * acs) << 2), ars, acs, mc, kc, pa);
+        macroKernel(pa, pb, kc, mc, nc, c + <usize>ic * ldcBytes + (<usize>jc << 2), ldcBytes, pc > 0, edge);
+      }
+    }
+  }
+}
+
+/**
+ * Columns c0..c0+n of C = A · op(B) with A packed by packAAll (for all `m` rows): `b` and `c`
+ * point at column c0; `pb` and `edge` are this thread's scratch.
+ */
+export function gemmPackedA(packed: usize, m: i32, b: usize, transB: bool, ldb: i32, c: usize, ldc: i32, n: i32, k: i32, pb: usize, edge: usize): void {
+  const brs: usize = transB ? 1 : <usize>ldb, bcs: usize = transB ? <usize>ldb : 1;
+  const ldcBytes = <usize>ldc << 2;
+  const padded = <usize>((m + MR - 1) / MR * MR);
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      packB(b + ((<usize>pc * brs + <usize>jc * bcs) << 2), brs, bcs, kc, nc, pb);
+      for (let ic = 0; ic < m; ic += MC) {
+        macroKernel(packed + ((<usize>pc * padded + <usize>ic * kc) << 2), pb, kc, min(MC, m - ic), nc, c + <usize>ic * ldcBytes + (<usize>jc << 2), ldcBytes, pc > 0, edge);
       }
     }
   }

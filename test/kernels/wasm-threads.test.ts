@@ -19,7 +19,8 @@ describe('wasm worker thread', function () {
 
   it('gives matmul pieces the same bits on one thread and two, and the worker takes some', () => {
     // a single product cut in row pieces (odd m), one cut in column pieces (m = 1, strided A), a
-    // batch claimed entry by entry, and a transposed B with a row stride (packed attention's case)
+    // batch claimed entry by entry, a transposed B with a row stride (packed attention's case),
+    // and products whose pieces share one packed operand
     const out = runChild(`
       import { wasmModule, withThreads } from './src/tensor/kernels/wasm/loader.ts';
       import { matmulOn } from './src/tensor/kernels/wasm/matmul.ts';
@@ -33,6 +34,12 @@ describe('wasm worker thread', function () {
         { batch: 1, m: 1, n: 60001, k: 300, transA: true, transB: false, lda: 2 },
         { batch: 48, m: 64, n: 64, k: 40, transA: false, transB: false },
         { batch: 6, m: 200, n: 96, k: 256, transA: false, transB: true, lda: 512, ldb: 768 },
+        // one operand packed once for all pieces: A for column pieces, B for row pieces; K over
+        // several 256-deep slices, ragged panels, and more than 1024 columns (two column blocks)
+        { batch: 1, m: 102, n: 700, k: 600, transA: true, transB: false },
+        { batch: 1, m: 300, n: 77, k: 520, transA: false, transB: false, ldb: 80 },
+        { batch: 1, m: 64, n: 1100, k: 70, transA: false, transB: true },
+        { batch: 1, m: 1200, n: 1030, k: 20, transA: true, transB: false },
       ];
       const before = threadStats().workerPieces;
       cases.forEach((c, ci) => {
@@ -58,7 +65,8 @@ describe('wasm worker thread', function () {
 
   it('closes a job the worker has not come to, and stays correct job after job', () => {
     // tiny claimed jobs after a pause (the worker has gone to sleep): the main thread does both
-    // pieces before the worker wakes, closes the job, and the next job must still come out right
+    // pieces before the worker wakes, closes the job, and the next job must still come out right;
+    // the job's prologue writes the input, and every piece is reported done exactly once
     const out = runChild(`
       import { layout, memoryF32, wasmModule } from './src/tensor/kernels/wasm/loader.ts';
       import { CALL_WORDS, SPLIT_PIECES, pieceBounds, runClaimed, threadStats } from './src/tensor/kernels/wasm/threads.ts';
@@ -70,10 +78,20 @@ describe('wasm worker thread', function () {
       const NEG = 0; // assembly/maps.ts's code for neg
       const start = threadStats();
       for (let job = 0; job < 200; job++) {
-        for (let i = 0; i < n; i++) { mem[(x >> 2) + i] = job + i; mem[(y >> 2) + i] = NaN; }
-        const pieces = pieceBounds(n, SPLIT_PIECES, 4).map(([p0, p1]) => ({ op: 'unaryMap', args: [NEG, x + 4 * p0, y + 4 * p0, p1 - p0] }));
-        runClaimed(w, pieces, table);
+        for (let i = 0; i < n; i++) mem[(y >> 2) + i] = NaN;
+        const bounds = pieceBounds(n, SPLIT_PIECES, 4);
+        const pieces = bounds.map(([p0, p1]) => ({ op: 'unaryMap', args: [NEG, x + 4 * p0, y + 4 * p0, p1 - p0] }));
+        // the input is written by the prologue, after the job is posted: no piece may start before it
+        const prologue = () => { for (let i = 0; i < n; i++) mem[(x >> 2) + i] = job + i; };
+        // each piece is reported done once, by index, and its output is there by then
+        const reported = [];
+        const pieceDone = (p) => {
+          reported.push(p);
+          for (let i = bounds[p][0]; i < bounds[p][1]; i++) if (mem[(y >> 2) + i] !== -(job + i)) throw new Error('piece ' + p + ' reported before its output at ' + i);
+        };
+        runClaimed(w, pieces, table, 0, prologue, pieceDone);
         for (let i = 0; i < n; i++) if (mem[(y >> 2) + i] !== -(job + i)) throw new Error('job ' + job + ' at ' + i + ': ' + mem[(y >> 2) + i]);
+        if (reported.slice().sort().join() !== bounds.map((_, p) => p).join()) throw new Error('pieces reported: ' + reported);
         if (job % 2 === 0) { const until = performance.now() + 1; while (performance.now() < until); } // let the worker fall asleep
       }
       const end2 = threadStats();

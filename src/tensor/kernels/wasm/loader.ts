@@ -21,6 +21,12 @@ export interface WasmExports {
   packAFloats(): number;
   packBFloats(): number;
   edgeFloats(): number;
+  packedAFloats(m: number, k: number): number;
+  packedBFloats(k: number, n: number): number;
+  packAAll(a: number, transA: number, lda: number, m: number, k: number, dst: number): void;
+  packBAll(b: number, transB: number, ldb: number, k: number, n: number, dst: number): void;
+  gemmPackedA(packed: number, m: number, b: number, transB: number, ldb: number, c: number, ldc: number, n: number, k: number, pb: number, edge: number): void;
+  gemmPackedB(a: number, transA: number, lda: number, packed: number, c: number, ldc: number, m: number, n: number, k: number, pa: number, edge: number): void;
   gemvRows(mat: number, ld: number, x: number, y: number, rows: number, len: number): void;
   gemvCols(mat: number, ld: number, x: number, y: number, cols: number, len: number): void;
   softmaxRows(x: number, out: number, rows: number, cols: number): void;

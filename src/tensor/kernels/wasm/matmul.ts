@@ -1,15 +1,22 @@
 // out[b] = op(A_b) · op(B_b) on the wasm module: copy the used ranges of a and b into wasm memory,
 // run one gemm (or gemv when m == 1 or n == 1) per batch entry there, copy C back. With a second
 // thread (TSGRAD_THREADS, large calls only) the batch entries, or row or column blocks of a single
-// product, are pieces that both threads claim until none is left (threads.ts).
+// product, are pieces that both threads claim until none is left (threads.ts); the main thread
+// copies the operands in while the worker wakes, and copies finished rows out while it computes.
 import type { MatmulArgs } from '../types.js';
 import { addRowBias, matmul as matmulJs } from '../js/matmul.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { CALL_WORDS, THREAD_MIN_FLOPS, pieceBounds, run, runClaimed, type KernelCall } from './threads.js';
 
-/** A single product is cut into pieces of about this many flops (each repacks the smaller operand), at most MAX_PIECES. */
-const PIECE_FLOPS = 8e6;
-const MAX_PIECES = 8;
+/**
+ * A single product is cut into pieces of about this many flops, at most MAX_PIECES and at least
+ * MIN_PIECE_ROWS rows or columns each: small pieces even out the two threads' finish (the last
+ * piece is the one a thread may wait for), and cost little since the operand every piece reads
+ * in full is packed once (packAAll / packBAll).
+ */
+const PIECE_FLOPS = 3e6;
+const MAX_PIECES = 32;
+const MIN_PIECE_ROWS = 32;
 
 /** Per-thread scratch for the gemm packing (byte offsets). */
 interface Scratch {
@@ -55,14 +62,18 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
   const [bLo, bHi] = usedRange(bOffsets, batch, (bRows - 1) * ldb + bCols);
   const e = w.exports;
   const scratchFloats = [e.packAFloats(), e.packBFloats(), e.edgeFloats()];
-  // A single product is cut along its longer side of C, so each piece repacks only the smaller
-  // operand in full (B for row pieces, A for column pieces); a row vector goes by columns.
+  // A single product is cut along its longer side of C (a row vector by columns); the operand
+  // every piece reads in full (B for row pieces, A for column pieces) is packed once, unless a
+  // contiguous vector makes the pieces matrix-vector calls, which pack nothing.
   const byRows = m > 1 && m >= n;
   const whole = byRows ? m : n;
-  const pieces = !threaded ? 1 : batch >= 2 ? batch : Math.max(2, Math.min(MAX_PIECES, Math.floor(2 * m * n * k / PIECE_FLOPS)));
+  const vector = (m === 1 && (!transA || lda === 1)) || (n === 1 && (transB || ldb === 1));
+  const pieces = !threaded ? 1 : batch >= 2 ? batch : Math.max(2, Math.min(MAX_PIECES, Math.floor(2 * m * n * k / PIECE_FLOPS), Math.floor(whole / MIN_PIECE_ROWS)));
+  const sharedPack = batch === 1 && pieces > 1 && !vector;
+  const packedFloats = !sharedPack ? 0 : byRows ? e.packedBFloats(k, n) : e.packedAFloats(m, k);
   const { offsets, end } = layout(
     w.heapBase, aHi - aLo, bHi - bLo, batch * m * n, ...scratchFloats,
-    ...(threaded ? [...scratchFloats, pieces * CALL_WORDS] : []), bias ? n : 0,
+    ...(threaded ? [...scratchFloats, pieces * CALL_WORDS] : []), bias ? n : 0, packedFloats,
   );
   const mem = memoryF32(w, end);
   if (mem === null) {
@@ -71,28 +82,61 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
   }
   const [aPtr, bPtr, cPtr] = offsets;
   const scratch: Scratch = { packA: offsets[3], packB: offsets[4], edge: offsets[5] };
-  mem.set(a.subarray(aLo, aHi), aPtr >> 2);
-  mem.set(b.subarray(bLo, bHi), bPtr >> 2);
+  const biasPtr = offsets[offsets.length - 2], packed = offsets[offsets.length - 1];
+  const copyIn = () => {
+    mem.set(a.subarray(aLo, aHi), aPtr >> 2);
+    mem.set(b.subarray(bLo, bHi), bPtr >> 2);
+    if (bias) mem.set(bias.subarray(0, n), biasPtr >> 2);
+    if (!sharedPack) return;
+    if (byRows) e.packBAll(bPtr + (bOffsets[0] - bLo) * 4, transB ? 1 : 0, ldb, k, n, packed);
+    else e.packAAll(aPtr + (aOffsets[0] - aLo) * 4, transA ? 1 : 0, lda, m, k, packed);
+  };
+  // Rows r0..r1 of C (all batch entries' rows in a row) are finished: add the bias there, in wasm
+  // memory, and copy them out. A call that writes whole rows is finished by itself, while the
+  // worker still computes others; column pieces are finished all at once at the end.
+  const finishRows = (r0: number, r1: number) => {
+    if (bias) e.addRowBias(cPtr + r0 * n * 4, biasPtr, r1 - r0, n);
+    out.set(mem.subarray((cPtr >> 2) + r0 * n, (cPtr >> 2) + r1 * n), r0 * n);
+  };
   const calls: KernelCall[] = [];
+  const rows: [number, number][] = []; // of each call, when it writes whole rows
   for (let i = 0; i < batch; i++) {
     const ap = aPtr + (aOffsets[i] - aLo) * 4;
     const bp = bPtr + (bOffsets[i] - bLo) * 4;
     const cp = cPtr + i * m * n * 4;
     if (batch >= 2 || pieces === 1) {
       calls.push(productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch, byRows, 0, whole));
+      rows.push([i * m, (i + 1) * m]);
       continue;
     }
     // cuts at multiples of 8 (the 4×8 tile): a row's or column's arithmetic is the same in any piece
-    for (const [p0, p1] of pieceBounds(whole, pieces, 8)) calls.push(productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch, byRows, p0, p1));
+    for (const [p0, p1] of pieceBounds(whole, pieces, 8)) {
+      calls.push(sharedPack ? packedPieceCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch, byRows, packed, p0, p1)
+        : productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch, byRows, p0, p1));
+      if (byRows) rows.push([p0, p1]);
+    }
   }
-  if (threaded) runClaimed(w, calls, offsets[9], offsets[6] - offsets[3]); // the worker's scratch is the second set
-  else for (const call of calls) run(w, call);
-  if (bias) {
-    const biasPtr = offsets[offsets.length - 1];
-    mem.set(bias.subarray(0, n), biasPtr >> 2);
-    e.addRowBias(cPtr, biasPtr, batch * m, n); // in wasm memory, before the one copy out
+  const byPiece = rows.length === calls.length;
+  const pieceDone = byPiece ? (i: number) => finishRows(rows[i][0], rows[i][1]) : undefined;
+  if (threaded) runClaimed(w, calls, offsets[9], offsets[6] - offsets[3], copyIn, pieceDone); // the worker's scratch is the second set
+  else {
+    copyIn();
+    calls.forEach((call, i) => (run(w, call), pieceDone?.(i)));
   }
-  out.set(mem.subarray(cPtr >> 2, (cPtr >> 2) + batch * m * n));
+  if (!byPiece) finishRows(0, batch * m);
+}
+
+/**
+ * Rows [p0, p1) of C when `byRows` (B packed once at `packed`), else columns [p0, p1) (A packed
+ * once there): the piece packs only its own rows of A, or columns of B.
+ */
+function packedPieceCall(
+  ap: number, bp: number, cp: number, m: number, n: number, k: number,
+  transA: boolean, transB: boolean, lda: number, ldb: number, s: Scratch, byRows: boolean, packed: number, p0: number, p1: number,
+): KernelCall {
+  const scratch = 0b11 << 9; // pa or pb, and edge: the running thread's own
+  if (byRows) return { op: 'gemmPackedB', args: [ap + (transA ? p0 : p0 * lda) * 4, transA ? 1 : 0, lda, packed, cp + p0 * n * 4, n, p1 - p0, n, k, s.packA, s.edge], scratch };
+  return { op: 'gemmPackedA', args: [packed, m, bp + (transB ? p0 * ldb : p0) * 4, transB ? 1 : 0, ldb, cp + p0 * 4, n, p1 - p0, k, s.packB, s.edge], scratch };
 }
 
 /**

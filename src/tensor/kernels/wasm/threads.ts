@@ -15,6 +15,9 @@
 //    of a piece does not depend on who runs it, so the result does not depend on timing; the work
 //    simply flows to whichever thread is free (the worker wakes 20–230 µs late, and V8's GC and
 //    compiler threads share its core).
+// A claimed job may carry a prologue (copying operands in) that the main thread runs after
+// posting it, while the worker wakes; the worker starts its pieces once GATE shows the job, and
+// marks each piece it finishes, so the main thread can copy that piece's output out early.
 // The main thread writes the worker's calls into wasm memory, stores their place and a new job
 // number in `control`, and notifies. The worker wakes (it polls for SPIN_MS after each job, then
 // sleeps in Atomics.wait) and accepts the job by moving ACCEPTED from job − 1 to job. When the
@@ -30,15 +33,20 @@ import type { WasmModule } from './loader.js';
  * job's scratch delta (claimed jobs, where either thread may run a piece).
  */
 export interface KernelCall {
-  op: 'gemm' | 'gemvRows' | 'gemvCols' | 'softmaxRows' | 'softmaxBackwardRows'
+  op: 'gemm' | 'gemmPackedA' | 'gemmPackedB' | 'gemvRows' | 'gemvCols' | 'softmaxRows' | 'softmaxBackwardRows'
     | 'unaryMap' | 'unaryGradMap' | 'im2col' | 'col2im' | 'binarySame' | 'binaryCols';
   args: number[];
   scratch?: number;
 }
-const OPS: KernelCall['op'][] = ['gemm', 'gemvRows', 'gemvCols', 'softmaxRows', 'softmaxBackwardRows',
+const OPS: KernelCall['op'][] = ['gemm', 'gemmPackedA', 'gemmPackedB', 'gemvRows', 'gemvCols', 'softmaxRows', 'softmaxBackwardRows',
   'unaryMap', 'unaryGradMap', 'im2col', 'col2im', 'binarySame', 'binaryCols'];
-/** Words per call in the call table: the op index, the scratch mask, then up to 18 arguments (im2col takes 17). */
-export const CALL_WORDS = 20;
+/**
+ * Words per call in the call table: the op index, the scratch mask, up to 18 arguments (im2col
+ * takes 17), and last the number of the job whose worker finished this piece (claimed jobs).
+ */
+export const CALL_WORDS = 21;
+const ARG_WORDS = CALL_WORDS - 3;
+const PIECE_DONE = CALL_WORDS - 1;
 
 /**
  * Below this many flops per kernel call, offering pieces to the worker costs more than it saves.
@@ -79,6 +87,7 @@ const CLAIMED = 7; // 1 for a claimed job, 0 for a shared one
 const NEXT = 8; // the next unclaimed piece of a claimed job
 const DELTA = 9; // bytes from the main thread's scratch to the worker's, for a claimed job
 const WORKER_PIECES = 10; // pieces of claimed jobs the worker has run, in all
+const GATE = 11; // a claimed job's pieces may start once GATE equals its number (set after the main thread's prologue)
 /** How long the first call waits for the worker to start (it takes 30–60 ms) before giving up on it. */
 const START_TIMEOUT_MS = 5000;
 
@@ -97,7 +106,7 @@ try {
 }
 Atomics.notify(ctl, ${READY});
 let words = new Uint32Array(memory.buffer);
-const argv = new Array(${CALL_WORDS - 2}).fill(0);
+const argv = new Array(${ARG_WORDS}).fill(0);
 function runCall(at, delta) {
   const mask = words[at + 1];
   for (let i = 0; i < argv.length; i++) argv[i] = words[at + 2 + i] + ((mask >>> i) & 1 ? delta : 0);
@@ -118,9 +127,11 @@ while (instance) {
     const table = Atomics.load(ctl, ${TABLE}) >>> 2;
     const count = Atomics.load(ctl, ${COUNT});
     if (Atomics.load(ctl, ${CLAIMED}) === 1) {
+      while (Atomics.load(ctl, ${GATE}) !== job) {} // the main thread is still copying the operands in
       const delta = Atomics.load(ctl, ${DELTA});
       for (let i; (i = Atomics.add(ctl, ${NEXT}, 1)) < count;) {
         runCall(table + i * ${CALL_WORDS}, delta);
+        Atomics.store(words, table + i * ${CALL_WORDS} + ${PIECE_DONE}, job);
         Atomics.add(ctl, ${WORKER_PIECES}, 1);
       }
     } else {
@@ -183,11 +194,12 @@ function helperFor(w: WasmModule): Helper | null {
 function post(h: Helper, calls: KernelCall[], table: number, claimed: boolean, delta: number): number {
   const words = new Uint32Array(h.module.memory.buffer);
   calls.forEach((call, i) => {
-    if (call.args.length > CALL_WORDS - 2) throw new Error(`tsgrad wasm: ${call.op} has ${call.args.length} arguments, the call table holds ${CALL_WORDS - 2}`);
+    if (call.args.length > ARG_WORDS) throw new Error(`tsgrad wasm: ${call.op} has ${call.args.length} arguments, the call table holds ${ARG_WORDS}`);
     const at = (table >> 2) + i * CALL_WORDS;
     words[at] = OPS.indexOf(call.op);
     words[at + 1] = call.scratch ?? 0;
     words.set(call.args, at + 2);
+    words[at + PIECE_DONE] = 0;
   });
   const c = h.control;
   Atomics.store(c, TABLE, table);
@@ -241,23 +253,61 @@ export function runShared(w: WasmModule, mine: KernelCall[], theirs: KernelCall[
 /**
  * Runs every piece once, on this thread or the worker, whichever claims it first (room for
  * pieces.length · CALL_WORDS words at byte `table`). The pieces' scratch arguments are this
- * thread's; the worker's scratch lies `scratchDelta` bytes further on.
+ * thread's; the worker's scratch lies `scratchDelta` bytes further on. `prologue` (copying the
+ * operands in) runs on this thread after the job is posted and before any piece starts, so the
+ * worker wakes up (20–230 µs) while it runs. `pieceDone(i)` runs on this thread once piece i is
+ * done, by either thread (copying that piece's output out while the worker still computes).
  */
-export function runClaimed(w: WasmModule, pieces: KernelCall[], table: number, scratchDelta = 0): void {
+export function runClaimed(
+  w: WasmModule, pieces: KernelCall[], table: number, scratchDelta = 0,
+  prologue?: () => void, pieceDone?: (piece: number) => void,
+): void {
   const h = pieces.length > 1 ? helperFor(w) : null;
   if (h === null) {
-    for (const call of pieces) run(w, call);
+    prologue?.();
+    pieces.forEach((call, i) => (run(w, call), pieceDone?.(i)));
     return;
   }
   const job = post(h, pieces, table, true, scratchDelta);
   const c = h.control;
-  for (let i; (i = Atomics.add(c, NEXT, 1)) < pieces.length;) run(w, pieces[i]);
+  try {
+    prologue?.();
+  } catch (error) {
+    Atomics.store(c, NEXT, pieces.length); // no piece may run on operands half copied in
+    Atomics.store(c, GATE, job);
+    if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) !== job - 1) awaitWorker(h, job);
+    throw error;
+  }
+  Atomics.store(c, GATE, job);
+  const mine = pieceDone ? new Uint8Array(pieces.length) : null;
+  for (let i; (i = Atomics.add(c, NEXT, 1)) < pieces.length;) {
+    run(w, pieces[i]);
+    if (mine) (mine[i] = 1), pieceDone!(i);
+  }
   // every piece is claimed: if the worker has not come yet, close the job so that it never will
   if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) === job - 1) {
     h.closed++;
     return;
   }
+  if (mine) finishWorkerPieces(h, job, table, mine, pieceDone!);
   awaitWorker(h, job);
+}
+
+/** Runs pieceDone for each piece the worker ran, in order, as each finishes (stops early if the worker is done or failed). */
+function finishWorkerPieces(h: Helper, job: number, table: number, mine: Uint8Array, pieceDone: (piece: number) => void): void {
+  const words = new Int32Array(h.module.memory.buffer);
+  for (let i = 0; i < mine.length; i++) {
+    if (mine[i]) continue;
+    const flag = (table >> 2) + i * CALL_WORDS + PIECE_DONE;
+    // the worker is running piece i (or has run it): spin, as a piece takes well under a millisecond
+    while (Atomics.load(words, flag) !== job) {
+      if (Atomics.load(h.control, DONE) === job) {
+        if (Atomics.load(words, flag) !== job) return; // it stopped on a failure: awaitWorker reports it
+        break;
+      }
+    }
+    pieceDone(i);
+  }
 }
 
 /**
