@@ -2,8 +2,9 @@
 // through wasm memory in chunks of at most CHUNK_FLOATS floats per array (copy in, compute in
 // place, copy out), which bounds the memory the module needs. Float64 data, ops the module lacks
 // (erf, sign, not, copy, pow, comparisons, ...) and other broadcast patterns run the js kernel.
-// With a second thread (TSGRAD_THREADS=2) the transcendental maps cut each chunk in pieces both claim;
-// the memory-bound ones would gain nothing, their copies in and out stay on this thread anyway.
+// With a second thread (TSGRAD_THREADS=2) the transcendental maps cut each chunk in pieces both claim
+// (the copies stay on this thread: in while the worker wakes, out piece by piece while it computes);
+// the memory-bound ones would gain nothing.
 import type { TypedArray } from '../../dtype.js';
 import type { BinaryOp, ReduceKind, UnaryGradOp, UnaryOp } from '../types.js';
 import { binary as binaryJs, unary as unaryJs, unaryGrad as unaryGradJs } from '../js/elementwise.js';
@@ -53,11 +54,21 @@ function splitPlan(w: WasmModule, op: string, n: number): { threaded: boolean; c
  * Runs a map (args: op code, pointers, then the length) on this thread, or as SPLIT_PIECES pieces
  * that this thread and the worker claim. Pieces start at multiples of 4: the lanes one rounds up
  * to must not reach the next, which the other thread may be computing in place at the same time.
+ * `copyIn` fills the inputs (while the worker wakes); `copyOut(p0, p1)` takes elements p0..p1 out
+ * as soon as they are done (while the worker computes the rest).
  */
-function runMap(w: WasmModule, threaded: boolean, table: number, op: KernelCall['op'], code: number, ptrs: number[], len: number): void {
-  if (!threaded) return run(w, { op, args: [code, ...ptrs, len] });
-  const pieces = pieceBounds(len, SPLIT_PIECES, 4).map(([p0, p1]): KernelCall => ({ op, args: [code, ...ptrs.map((p) => p + p0 * 4), p1 - p0] }));
-  runClaimed(w, pieces, table);
+function runMap(
+  w: WasmModule, threaded: boolean, table: number, op: KernelCall['op'], code: number, ptrs: number[], len: number,
+  copyIn: () => void, copyOut: (p0: number, p1: number) => void,
+): void {
+  if (!threaded) {
+    copyIn();
+    run(w, { op, args: [code, ...ptrs, len] });
+    return copyOut(0, len);
+  }
+  const bounds = pieceBounds(len, SPLIT_PIECES, 4);
+  const pieces = bounds.map(([p0, p1]): KernelCall => ({ op, args: [code, ...ptrs.map((p) => p + p0 * 4), p1 - p0] }));
+  runClaimed(w, pieces, table, 0, copyIn, (i) => copyOut(bounds[i][0], bounds[i][1]));
 }
 
 /** unaryWasm on a given module (the tests run both builds through this). */
@@ -73,9 +84,9 @@ export function unaryOn(w: WasmModule | null, op: UnaryOp, x: TypedArray, out: T
   const at = buf >> 2;
   for (let i = 0; i < n; i += chunk) {
     const len = Math.min(chunk, n - i);
-    mem.set(x.subarray(i, i + len), at);
-    runMap(w, threaded, table, 'unaryMap', code, [buf, buf], len); // in place
-    out.set(mem.subarray(at, at + len), i);
+    runMap(w, threaded, table, 'unaryMap', code, [buf, buf], len, // in place
+      () => mem.set(x.subarray(i, i + len), at),
+      (p0, p1) => out.set(mem.subarray(at + p0, at + p1), i + p0));
   }
 }
 
@@ -90,10 +101,12 @@ export function unaryGradOn(w: WasmModule | null, op: UnaryGradOp, x: TypedArray
   const [xBuf, gBuf, table] = offsets;
   for (let i = 0; i < n; i += chunk) {
     const len = Math.min(chunk, n - i);
-    mem.set(x.subarray(i, i + len), xBuf >> 2);
-    mem.set(g.subarray(i, i + len), gBuf >> 2);
-    runMap(w, threaded, table, 'unaryGradMap', GRAD_CODES[op], [xBuf, gBuf, gBuf], len); // dx overwrites g's copy
-    dx.set(mem.subarray(gBuf >> 2, (gBuf >> 2) + len), i);
+    const copyIn = () => {
+      mem.set(x.subarray(i, i + len), xBuf >> 2);
+      mem.set(g.subarray(i, i + len), gBuf >> 2);
+    };
+    runMap(w, threaded, table, 'unaryGradMap', GRAD_CODES[op], [xBuf, gBuf, gBuf], len, copyIn, // dx overwrites g's copy
+      (p0, p1) => dx.set(mem.subarray((gBuf >> 2) + p0, (gBuf >> 2) + p1), i + p0));
   }
 }
 

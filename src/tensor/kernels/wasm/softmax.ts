@@ -1,7 +1,8 @@
 // Row softmax forward and backward on the wasm module. Rows go through wasm memory in chunks of
 // at most CHUNK_FLOATS per array (copy in, compute in place, copy out), which bounds the memory
 // the module needs. With a second thread (TSGRAD_THREADS, large calls only) each chunk's rows
-// are cut in blocks that both threads claim; the copies stay on this thread.
+// are cut in blocks that both threads claim; the copies stay on this thread, in while the worker
+// wakes and out block by block while it computes.
 import type { FloatArray } from '../types.js';
 import { softmax as softmaxJs, softmaxBackward as softmaxBackwardJs } from '../js/softmax.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
@@ -25,13 +26,21 @@ export function softmaxBackwardWasm(y: FloatArray, dy: FloatArray, dx: FloatArra
 /**
  * Runs a row kernel over rows [0, rows) of a chunk: all on this thread, or as blocks of rows that
  * this thread and the worker claim. `ptrs` point at row 0 of each array (rows of `cols` floats).
+ * `copyIn` fills the inputs (while the worker wakes); `copyOut(r0, r1)` takes rows r0..r1 out as
+ * soon as they are done (while the worker computes the rest).
  */
 function runRows(
   w: WasmModule, threaded: boolean, table: number, op: KernelCall['op'], ptrs: number[], rows: number, cols: number,
+  copyIn: () => void, copyOut: (r0: number, r1: number) => void,
 ): void {
-  if (!threaded) return run(w, { op, args: [...ptrs, rows, cols] });
-  const pieces = pieceBounds(rows, SPLIT_PIECES, 1).map(([r0, r1]): KernelCall => ({ op, args: [...ptrs.map((p) => p + r0 * cols * 4), r1 - r0, cols] }));
-  runClaimed(w, pieces, table);
+  if (!threaded) {
+    copyIn();
+    run(w, { op, args: [...ptrs, rows, cols] });
+    return copyOut(0, rows);
+  }
+  const bounds = pieceBounds(rows, SPLIT_PIECES, 1);
+  const pieces = bounds.map(([r0, r1]): KernelCall => ({ op, args: [...ptrs.map((p) => p + r0 * cols * 4), r1 - r0, cols] }));
+  runClaimed(w, pieces, table, 0, copyIn, (i) => copyOut(bounds[i][0], bounds[i][1]));
 }
 
 /** softmaxWasm on a given module (the tests run both builds through this). */
@@ -48,9 +57,9 @@ export function softmaxOn(w: WasmModule | null, x: FloatArray, out: FloatArray, 
   for (let r0 = 0; r0 < rows; r0 += chunkRows) {
     const n = Math.min(chunkRows, rows - r0);
     const from = r0 * cols;
-    mem.set(x.subarray(from, from + n * cols), at);
-    runRows(w, threaded, table, 'softmaxRows', [buf, buf], n, cols); // in place
-    out.set(mem.subarray(at, at + n * cols), from);
+    runRows(w, threaded, table, 'softmaxRows', [buf, buf], n, cols, // in place
+      () => mem.set(x.subarray(from, from + n * cols), at),
+      (q0, q1) => out.set(mem.subarray(at + q0 * cols, at + q1 * cols), from + q0 * cols));
   }
 }
 
@@ -69,9 +78,11 @@ export function softmaxBackwardOn(w: WasmModule | null, y: FloatArray, dy: Float
   for (let r0 = 0; r0 < rows; r0 += chunkRows) {
     const len = Math.min(chunkRows, rows - r0) * cols;
     const from = r0 * cols;
-    mem.set(y.subarray(from, from + len), yBuf >> 2);
-    mem.set(dy.subarray(from, from + len), gBuf >> 2);
-    runRows(w, threaded, table, 'softmaxBackwardRows', [yBuf, gBuf, gBuf], len / cols, cols); // dx overwrites dy's copy
-    dx.set(mem.subarray(gBuf >> 2, (gBuf >> 2) + len), from);
+    const copyIn = () => {
+      mem.set(y.subarray(from, from + len), yBuf >> 2);
+      mem.set(dy.subarray(from, from + len), gBuf >> 2);
+    };
+    runRows(w, threaded, table, 'softmaxBackwardRows', [yBuf, gBuf, gBuf], len / cols, cols, copyIn, // dx overwrites dy's copy
+      (q0, q1) => dx.set(mem.subarray((gBuf >> 2) + q0 * cols, (gBuf >> 2) + q1 * cols), from + q0 * cols));
   }
 }
