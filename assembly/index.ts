@@ -4,6 +4,7 @@
 export { gemm, packAFloats, packBFloats, edgeFloats, packedAFloats, packedBFloats, packAAll, packBAll, gemmPackedA, gemmPackedB } from './matmul';
 export { gemvRows, gemvCols } from './gemv';
 export { softmaxRows, softmaxBackwardRows, expArray } from './softmax';
+export { attentionHead, attentionHeadBackward } from './attention';
 export { addRowBias } from './bias';
 export { layerNormRows, layerNormBackwardRows, crossEntropyRows, crossEntropyBackwardRows } from './rows';
 export { sgdStep, sgdMomentumStep, adamStep } from './optim';

@@ -1,12 +1,13 @@
 // Scaled dot-product attention as one fused op: O = dropout(softmax(Q·Kᵀ·s + mask)) · V on
 // [..., T, d] tensors, with its gradient written out below (no graph of small ops to walk) and
 // its composite twin for higher-order gradients; packedAttention is the same on the heads of one
-// packed [B, T, 3C] projection, read in place.
+// packed [B, T, 3C] projection, read in place (one kernel per direction when there is no mask
+// and no dropout: kernels/js/attention.ts, and wasm's keeps each head inside wasm memory).
 import { Tensor } from '../../tensor/tensor.js';
 import { emptyArrayFor, promoteTypes, type FloatDType } from '../../tensor/dtype.js';
 import * as raw from '../../tensor/raw.js';
 import { kernelFor } from '../../tensor/kernels/index.js';
-import type { FloatArray } from '../../tensor/kernels/types.js';
+import type { FloatArray, PackedAttentionArgs } from '../../tensor/kernels/types.js';
 import { random } from '../../tensor/random.js';
 import { fmt } from '../../tensor/shape.js';
 import { recordFused } from '../engine.js';
@@ -114,6 +115,23 @@ export function packedAttention(qkv: Tensor, numHeads: number, opts: AttentionOp
   const [B, T, C3] = qkv.shape, C = C3 / 3, H = numHeads, d = C / H, heads = B * H;
   const dtype = qkv.dtype as FloatDType;
   const w: Weights = { scale: opts.scale ?? 1 / Math.sqrt(d), mask, causal, Tq: T, Tk: T, dtype };
+  const composite = (P: Tensor, keep: FloatArray | null) => (cqkv: Tensor, cm?: Tensor): Tensor => {
+    const [cq, ck, cv] = split(cqkv, C, -1).map((t) => transpose(reshape(t, [B, T, H, d]), 1, 2));
+    return reshape(transpose(compositeAttention(cq, ck, cv, cm, w, P, keep), 1, 2), [B, T, C]);
+  };
+  if (mask === null && dropout <= 0) {
+    // the common case (GPT's causal heads, BERT without padding): one fused kernel per direction
+    const args: PackedAttentionArgs = { qkv: qkv.data as FloatArray, batch: B, T, heads: H, headDim: d, scale: w.scale, causal };
+    const flops = 4 * heads * T * T * d;
+    const merged = new Tensor(emptyArrayFor(dtype, B * T * C), [B, T, C], dtype);
+    const P = new Tensor(emptyArrayFor(dtype, heads * T * T), [B, H, T, T], dtype);
+    kernelFor('packedAttention', dtype, flops)(args, merged.data as FloatArray, P.data as FloatArray);
+    return recordFused(merged, PACKED, [qkv], (grad) => {
+      const dqkv = new Tensor(emptyArrayFor(dtype, B * T * C3), qkv.shape, dtype);
+      kernelFor('packedAttentionBackward', dtype, 2 * flops)(args, P.data as FloatArray, raw.cast(grad, dtype).data as FloatArray, dqkv.data as FloatArray);
+      return [dqkv];
+    }, composite(P, null) as (...ts: Tensor[]) => Tensor);
+  }
   // head i = (b, h) of q, k, v (r = 0, 1, 2) starts at row b·T, column r·C + h·d; per-head results are packed
   const at = (r: number) => Int32Array.from({ length: heads }, (_, i) => Math.floor(i / H) * T * C3 + r * C + (i % H) * d);
   const [qAt, kAt, vAt] = [at(0), at(1), at(2)];
@@ -127,10 +145,6 @@ export function packedAttention(qkv: Tensor, numHeads: number, opts: AttentionOp
   const merged = raw.view(raw.permute(raw.view(outHeads, [B, H, T, d]), [0, 2, 1, 3]), [B, T, C]);
 
   const maskGrad = floatMaskGrad(mask);
-  const composite = (cqkv: Tensor, cm?: Tensor): Tensor => {
-    const [cq, ck, cv] = split(cqkv, C, -1).map((t) => transpose(reshape(t, [B, T, H, d]), 1, 2));
-    return reshape(transpose(compositeAttention(cq, ck, cv, cm, w, P, keep), 1, 2), [B, T, C]);
-  };
   return recordFused(merged, PACKED, maskGrad ? [qkv, mask!] : [qkv], (grad, needs) => {
     const dO = raw.permute(raw.view(raw.cast(grad, dtype), [B, T, H, d]), [0, 2, 1, 3]); // [B, H, T, d]
     const dV = product(Pd, dO, T, d, T, true, false, packed(T * T), packed(T * d), T, d); // dV = Pdᵀ · dO
@@ -145,7 +159,7 @@ export function packedAttention(qkv: Tensor, numHeads: number, opts: AttentionOp
     [dQ, dK, dV].forEach((g, r) => kernelFor('stridedScatter', dtype, g.size)(g.data, [B, H, T, d], dqkv.data, r * C, [T * C3, d, C3, 1]));
     raw.free(dO, dS, dQ, dK, dV);
     return maskGrad ? [dqkv, dMask] : [dqkv];
-  }, composite as (...ts: Tensor[]) => Tensor);
+  }, composite(P, keep) as (...ts: Tensor[]) => Tensor);
 }
 
 function checkOptions(op: string, { dropout = 0 }: AttentionOptions): void {

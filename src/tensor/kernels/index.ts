@@ -51,6 +51,7 @@ export const thresholds = {
 
 /** Which `thresholds` entry gates each wasm kernel (the softmax's when none is listed). */
 const wasmThresholdOf: Partial<Record<KernelName, keyof typeof thresholds>> = {
+  packedAttention: 'wasmMatmulFlops', packedAttentionBackward: 'wasmMatmulFlops',
   layerNorm: 'wasmLayerNormElements', layerNormBackward: 'wasmLayerNormElements',
   crossEntropy: 'wasmCrossEntropyElements', crossEntropyBackward: 'wasmCrossEntropyElements',
   sgdUpdate: 'wasmOptimizerElements', sgdMomentumUpdate: 'wasmOptimizerElements', adamUpdate: 'wasmOptimizerElements',

@@ -104,6 +104,21 @@ export interface AdamArgs {
   decay: number;
 }
 
+/**
+ * Multi-head attention over a packed projection qkv [batch, T, 3C]: q, k and v side by side, each
+ * C = heads·headDim wide, head h in columns h·headDim …; no mask beyond `causal`, no dropout.
+ */
+export interface PackedAttentionArgs {
+  qkv: FloatArray;
+  batch: number;
+  T: number;
+  heads: number;
+  headDim: number;
+  scale: number;
+  /** Query i sees keys j ≤ i only. */
+  causal: boolean;
+}
+
 export interface Kernels {
   /** out = a ∘ b over outShape, NumPy broadcasting (a and b contiguous in their own shapes). */
   binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b: TypedArray, bShape: readonly number[], out: TypedArray, outShape: readonly number[]): void;
@@ -130,6 +145,10 @@ export interface Kernels {
   softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
   /** dx = y ⊙ (dy − Σ_j dy_j y_j), y the softmax output. */
   softmaxBackward(y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void;
+  /** out [batch, T, C] = the heads of softmax(Q·Kᵀ·scale (+ causal mask))·V, merged; probs [batch, heads, T, T] = the softmax. */
+  packedAttention(args: PackedAttentionArgs, out: FloatArray, probs: FloatArray): void;
+  /** dqkv [batch, T, 3C] (overwritten) from dOut [batch, T, C] and the forward's probs. */
+  packedAttentionBackward(args: PackedAttentionArgs, probs: FloatArray, dOut: FloatArray, dqkv: FloatArray): void;
   /** Per-row losses (0 on ignored rows) of −Σ_c q_c log softmax(z)_c, q the smoothed one-hot; fills args.lse. */
   crossEntropy(args: CrossEntropyArgs, losses: Float64Array): void;
   /** dz = s_r·(A·softmax(z) − a), a the (weighted, smoothed) target, after crossEntropy; s one number or one per row. */

@@ -6,6 +6,7 @@ import { reduce, argReduce } from './reduce.js';
 import { stridedCopy, stridedScatter, gatherRows, scatterAddRows } from './layout.js';
 import { matmul } from './matmul.js';
 import { softmax, softmaxBackward } from './softmax.js';
+import { packedAttention, packedAttentionBackward } from './attention.js';
 import { crossEntropy, crossEntropyBackward } from './losses.js';
 import { layerNorm, layerNormBackward } from './norm.js';
 import { im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './im2col.js';
@@ -20,6 +21,7 @@ export const jsKernels: KernelFamily & Kernels = {
   stridedCopy, stridedScatter, gatherRows, scatterAddRows,
   matmul,
   softmax, softmaxBackward,
+  packedAttention, packedAttentionBackward,
   crossEntropy, crossEntropyBackward,
   layerNorm, layerNormBackward,
   im2col, col2im, conv2d, conv2dBackward, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,

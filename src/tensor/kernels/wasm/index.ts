@@ -6,6 +6,7 @@ import { setThreadCalibrator, threadDecision, wasmModule, type ThreadDecision } 
 import { calibrateThreads } from './calibrate.js';
 import { matmulWasm } from './matmul.js';
 import { softmaxWasm, softmaxBackwardWasm } from './softmax.js';
+import { packedAttentionBackwardWasm, packedAttentionWasm } from './attention.js';
 import { layerNormWasm, layerNormBackwardWasm } from './norm.js';
 import { crossEntropyWasm, crossEntropyBackwardWasm } from './losses.js';
 import { adamUpdateWasm, sgdMomentumUpdateWasm, sgdUpdateWasm } from './optim.js';
@@ -15,7 +16,7 @@ import { conv2dBackwardWasm, conv2dWasm } from './conv2d.js';
 import { gatherRowsWasm, scatterAddRowsWasm } from './gather.js';
 import { avgPool2dBackwardWasm, avgPool2dWasm, col2imWasm, im2colWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './conv.js';
 
-export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward'
+export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward' | 'packedAttention' | 'packedAttentionBackward'
   | 'layerNorm' | 'layerNormBackward' | 'crossEntropy' | 'crossEntropyBackward' | 'sgdUpdate' | 'sgdMomentumUpdate' | 'adamUpdate'
   | 'unary' | 'unaryGrad' | 'binary' | 'reduce'
   | 'im2col' | 'col2im' | 'conv2d' | 'conv2dBackward' | 'maxPool2d' | 'maxPool2dBackward' | 'avgPool2d' | 'avgPool2dBackward' | 'stridedCopy' | 'stridedScatter'
@@ -25,6 +26,8 @@ export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 's
   matmul: matmulWasm,
   softmax: softmaxWasm,
   softmaxBackward: softmaxBackwardWasm,
+  packedAttention: packedAttentionWasm,
+  packedAttentionBackward: packedAttentionBackwardWasm,
   layerNorm: layerNormWasm,
   layerNormBackward: layerNormBackwardWasm,
   crossEntropy: crossEntropyWasm,

@@ -33,12 +33,12 @@ import type { WasmModule } from './loader.js';
  * job's scratch delta (claimed jobs, where either thread may run a piece).
  */
 export interface KernelCall {
-  op: 'gemm' | 'gemmPackedA' | 'gemmPackedB' | 'gemvRows' | 'gemvCols' | 'softmaxRows' | 'softmaxBackwardRows'
+  op: 'gemm' | 'gemmPackedA' | 'gemmPackedB' | 'gemvRows' | 'gemvCols' | 'softmaxRows' | 'softmaxBackwardRows' | 'attentionHead' | 'attentionHeadBackward'
     | 'unaryMap' | 'unaryGradMap' | 'im2col' | 'col2im' | 'binarySame' | 'binaryCols';
   args: number[];
   scratch?: number;
 }
-const OPS: KernelCall['op'][] = ['gemm', 'gemmPackedA', 'gemmPackedB', 'gemvRows', 'gemvCols', 'softmaxRows', 'softmaxBackwardRows',
+const OPS: KernelCall['op'][] = ['gemm', 'gemmPackedA', 'gemmPackedB', 'gemvRows', 'gemvCols', 'softmaxRows', 'softmaxBackwardRows', 'attentionHead', 'attentionHeadBackward',
   'unaryMap', 'unaryGradMap', 'im2col', 'col2im', 'binarySame', 'binaryCols'];
 /**
  * Words per call in the call table: the op index, the scratch mask, up to 18 arguments (im2col
