@@ -1,7 +1,8 @@
-// Layer ops: linear (fused over the matmul kernel: y = x·Wᵀ + b, dX = g·W, dW = gᵀ·x, db = Σ_rows g),
+// Layer ops: linear (fused: y = x·Wᵀ + b in one matmul call, dX = g·W, dW = gᵀ·x, db = Σ_rows g in one linearBackward call),
 // dropout (a product with a constant mask) and embedding (row gathers), both composed.
 import { Tensor } from '../../tensor/tensor.js';
-import { arrayFor, promoteTypes } from '../../tensor/dtype.js';
+import { arrayFor, emptyArrayFor, promoteTypes } from '../../tensor/dtype.js';
+import type { FloatArray } from '../../tensor/kernels/types.js';
 import * as raw from '../../tensor/raw.js';
 import { kernelFor } from '../../tensor/kernels/index.js';
 import { random } from '../../tensor/random.js';
@@ -36,12 +37,16 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   }
   const inputs = b ? [x, w, b] : [x, w];
   return recordFused(raw.view(y, outShape), 'linear', inputs, (g, needs) => {
-    const g2d = raw.view(g, [rows, outF]);
-    return [
-      needs[0] ? raw.view(raw.matmul(g2d, w), x.shape) : null, // dX = g · W
-      needs[1] ? raw.matmul(g2d, x2d, true, false) : null, // dW = gᵀ · x
-      needs[2] ? raw.reduce(g2d, [0], 'sum', false) : null, // db = Σ_rows g (the engine sums a [1] bias further)
-    ];
+    // dX = g · W, dW = gᵀ · x, db = Σ_rows g (the engine sums a [1] bias further): one kernel call
+    const dtype = promoteTypes(g.dtype, promoteTypes(x.dtype, w.dtype));
+    if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`linear: backward needs a float gradient and operands (got ${g.dtype}, x ${x.dtype}, w ${w.dtype})`);
+    const grad = (want: boolean, size: number, shape: readonly number[]) => (want ? new Tensor(emptyArrayFor(dtype, size), shape, dtype) : null);
+    const [dx, dw, db] = [grad(needs[0], x.size, x.shape), grad(needs[1], w.size, w.shape), grad(!!needs[2], outF, [outF])];
+    const flops = 2 * rows * inF * outF * ((dx ? 1 : 0) + (dw ? 1 : 0));
+    const args = { g: raw.cast(g, dtype).data as FloatArray, x: raw.cast(x, dtype).data as FloatArray, w: raw.cast(w, dtype).data as FloatArray, rows, inF, outF };
+    const dataOf = (t: Tensor | null) => (t ? (t.data as FloatArray) : null);
+    kernelFor('linearBackward', dtype, flops)(args, dataOf(dx), dataOf(dw), dataOf(db));
+    return [dx, dw, db];
   }, linearComposite);
 }
 

@@ -135,7 +135,7 @@ function timed<F>(table: KernelProfile, key: string, impl: F): F {
 }
 
 function autoFamily(name: KernelName, work: number): KernelFamily {
-  if (name === 'matmul') {
+  if (name === 'matmul' || name === 'linearBackward') {
     if (gpuPresent() && work >= 2 * 256 ** 3) return gpujsKernels;
     if (wasmKernels.available() && work >= thresholds.wasmMatmulFlops) return wasmKernels;
     return jsKernels;

@@ -119,6 +119,16 @@ export interface PackedAttentionArgs {
   causal: boolean;
 }
 
+/** A linear layer's operands for its gradient: y = x·Wᵀ + b, g = ∂L/∂y. */
+export interface LinearBackwardArgs {
+  g: FloatArray; // [rows, outF]
+  x: FloatArray; // [rows, inF]
+  w: FloatArray; // [outF, inF]
+  rows: number;
+  inF: number;
+  outF: number;
+}
+
 export interface Kernels {
   /** out = a ∘ b over outShape, NumPy broadcasting (a and b contiguous in their own shapes). */
   binary(op: BinaryOp, a: TypedArray, aShape: readonly number[], b: TypedArray, bShape: readonly number[], out: TypedArray, outShape: readonly number[]): void;
@@ -149,6 +159,8 @@ export interface Kernels {
   packedAttention(args: PackedAttentionArgs, out: FloatArray, probs: FloatArray): void;
   /** dqkv [batch, T, 3C] (overwritten) from dOut [batch, T, C] and the forward's probs. */
   packedAttentionBackward(args: PackedAttentionArgs, probs: FloatArray, dOut: FloatArray, dqkv: FloatArray): void;
+  /** dx = g·W [rows, inF], dw = gᵀ·x [outF, inF], db = Σ_rows g [outF], each overwritten; null: not wanted. */
+  linearBackward(args: LinearBackwardArgs, dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null): void;
   /** Per-row losses (0 on ignored rows) of −Σ_c q_c log softmax(z)_c, q the smoothed one-hot; fills args.lse. */
   crossEntropy(args: CrossEntropyArgs, losses: Float64Array): void;
   /** dz = s_r·(A·softmax(z) − a), a the (weighted, smoothed) target, after crossEntropy; s one number or one per row. */

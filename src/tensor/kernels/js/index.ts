@@ -7,6 +7,7 @@ import { stridedCopy, stridedScatter, gatherRows, scatterAddRows } from './layou
 import { matmul } from './matmul.js';
 import { softmax, softmaxBackward } from './softmax.js';
 import { packedAttention, packedAttentionBackward } from './attention.js';
+import { linearBackward } from './linear.js';
 import { crossEntropy, crossEntropyBackward } from './losses.js';
 import { layerNorm, layerNormBackward } from './norm.js';
 import { im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './im2col.js';
@@ -19,7 +20,7 @@ export const jsKernels: KernelFamily & Kernels = {
   binary, unary, unaryGrad, where,
   reduce, argReduce,
   stridedCopy, stridedScatter, gatherRows, scatterAddRows,
-  matmul,
+  matmul, linearBackward,
   softmax, softmaxBackward,
   packedAttention, packedAttentionBackward,
   crossEntropy, crossEntropyBackward,

@@ -5,6 +5,7 @@ import type { KernelFamily, Kernels } from '../types.js';
 import { setThreadCalibrator, threadDecision, wasmModule, type ThreadDecision } from './loader.js';
 import { calibrateThreads } from './calibrate.js';
 import { matmulWasm } from './matmul.js';
+import { linearBackwardWasm } from './linear.js';
 import { softmaxWasm, softmaxBackwardWasm } from './softmax.js';
 import { packedAttentionBackwardWasm, packedAttentionWasm } from './attention.js';
 import { layerNormWasm, layerNormBackwardWasm } from './norm.js';
@@ -16,7 +17,7 @@ import { conv2dBackwardWasm, conv2dWasm } from './conv2d.js';
 import { gatherRowsWasm, scatterAddRowsWasm } from './gather.js';
 import { avgPool2dBackwardWasm, avgPool2dWasm, col2imWasm, im2colWasm, maxPool2dBackwardWasm, maxPool2dWasm } from './conv.js';
 
-export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 'softmaxBackward' | 'packedAttention' | 'packedAttentionBackward'
+export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'linearBackward' | 'softmax' | 'softmaxBackward' | 'packedAttention' | 'packedAttentionBackward'
   | 'layerNorm' | 'layerNormBackward' | 'crossEntropy' | 'crossEntropyBackward' | 'sgdUpdate' | 'sgdMomentumUpdate' | 'adamUpdate'
   | 'unary' | 'unaryGrad' | 'binary' | 'reduce'
   | 'im2col' | 'col2im' | 'conv2d' | 'conv2dBackward' | 'maxPool2d' | 'maxPool2dBackward' | 'avgPool2d' | 'avgPool2dBackward' | 'stridedCopy' | 'stridedScatter'
@@ -24,6 +25,7 @@ export const wasmKernels: KernelFamily & Pick<Kernels, 'matmul' | 'softmax' | 's
   name: 'wasm',
   available: () => wasmModule() !== null,
   matmul: matmulWasm,
+  linearBackward: linearBackwardWasm,
   softmax: softmaxWasm,
   softmaxBackward: softmaxBackwardWasm,
   packedAttention: packedAttentionWasm,

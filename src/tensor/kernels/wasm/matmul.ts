@@ -5,7 +5,7 @@
 // copies the operands in while the worker wakes, and copies finished rows out while it computes.
 import type { MatmulArgs } from '../types.js';
 import { addRowBias, matmul as matmulJs } from '../js/matmul.js';
-import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
+import { layout, memoryF32, threadsRequested, wasmModule, type WasmExports, type WasmModule } from './loader.js';
 import { CALL_WORDS, THREAD_MIN_FLOPS, pieceBounds, run, runClaimed, type KernelCall } from './threads.js';
 
 /**
@@ -19,7 +19,7 @@ const MAX_PIECES = 32;
 const MIN_PIECE_ROWS = 32;
 
 /** Per-thread scratch for the gemm packing (byte offsets). */
-interface Scratch {
+export interface Scratch {
   packA: number;
   packB: number;
   edge: number;
@@ -39,6 +39,61 @@ function usedRange(offsets: Int32Array, batch: number, span: number): [number, n
 
 export function matmulWasm(args: MatmulArgs): void {
   matmulOn(wasmModule(), args);
+}
+
+/** Per-thread gemm scratch, in floats: packed A, packed B, the edge tile. */
+export const gemmScratchFloats = (e: WasmExports): number[] => [e.packAFloats(), e.packBFloats(), e.edgeFloats()];
+
+/** One product whose operands sit in wasm memory: byte offsets of A, B and C, and the stored row strides (floats). */
+export interface ProductAt {
+  ap: number;
+  bp: number;
+  cp: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  lda: number;
+  ldb: number;
+}
+
+/**
+ * How a single product is cut: along its longer side of C (a row vector by columns); the operand
+ * every piece reads in full (B for row pieces, A for column pieces) is packed once, unless a
+ * contiguous vector makes the pieces matrix-vector calls, which pack nothing.
+ */
+export function productPlan(e: WasmExports, { m, n, k, transA, transB, lda, ldb }: Omit<ProductAt, 'ap' | 'bp' | 'cp'>, threaded: boolean) {
+  const byRows = m > 1 && m >= n;
+  const whole = byRows ? m : n;
+  const vector = (m === 1 && (!transA || lda === 1)) || (n === 1 && (transB || ldb === 1));
+  const pieces = !threaded ? 1 : Math.max(2, Math.min(MAX_PIECES, Math.floor(2 * m * n * k / PIECE_FLOPS), Math.floor(whole / MIN_PIECE_ROWS)));
+  const sharedPack = pieces > 1 && !vector;
+  const packedFloats = !sharedPack ? 0 : byRows ? e.packedBFloats(k, n) : e.packedAFloats(m, k);
+  return { byRows, whole, pieces, sharedPack, packedFloats };
+}
+
+/**
+ * The calls of a product's pieces (see productPlan), the rows of C each one writes whole (null for
+ * column pieces), and the packing to run once its operands are in (before any piece starts).
+ */
+export function productPieces(e: WasmExports, p: ProductAt, plan: ReturnType<typeof productPlan>, scratch: Scratch, packed: number) {
+  const { ap, bp, cp, m, n, k, transA, transB, lda, ldb } = p;
+  const { byRows, whole, pieces, sharedPack } = plan;
+  const calls: KernelCall[] = [];
+  const rows: ([number, number] | null)[] = [];
+  // cuts at multiples of 8 (the 4×8 tile): a row's or column's arithmetic is the same in any piece
+  for (const [p0, p1] of pieces === 1 ? [[0, whole]] : pieceBounds(whole, pieces, 8)) {
+    calls.push(sharedPack ? packedPieceCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch, byRows, packed, p0, p1)
+      : productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch, byRows, p0, p1));
+    rows.push(byRows || pieces === 1 ? (byRows ? [p0, p1] : [0, m]) : null);
+  }
+  const pack = () => {
+    if (!sharedPack) return;
+    if (byRows) e.packBAll(bp, transB ? 1 : 0, ldb, k, n, packed);
+    else e.packAAll(ap, transA ? 1 : 0, lda, m, k, packed);
+  };
+  return { calls, rows, pack };
 }
 
 /** matmulWasm on a given module (the tests run both builds through this). */
@@ -61,19 +116,13 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
   const [aLo, aHi] = usedRange(aOffsets, batch, (aRows - 1) * lda + aCols);
   const [bLo, bHi] = usedRange(bOffsets, batch, (bRows - 1) * ldb + bCols);
   const e = w.exports;
-  const scratchFloats = [e.packAFloats(), e.packBFloats(), e.edgeFloats()];
-  // A single product is cut along its longer side of C (a row vector by columns); the operand
-  // every piece reads in full (B for row pieces, A for column pieces) is packed once, unless a
-  // contiguous vector makes the pieces matrix-vector calls, which pack nothing.
-  const byRows = m > 1 && m >= n;
-  const whole = byRows ? m : n;
-  const vector = (m === 1 && (!transA || lda === 1)) || (n === 1 && (transB || ldb === 1));
-  const pieces = !threaded ? 1 : batch >= 2 ? batch : Math.max(2, Math.min(MAX_PIECES, Math.floor(2 * m * n * k / PIECE_FLOPS), Math.floor(whole / MIN_PIECE_ROWS)));
-  const sharedPack = batch === 1 && pieces > 1 && !vector;
-  const packedFloats = !sharedPack ? 0 : byRows ? e.packedBFloats(k, n) : e.packedAFloats(m, k);
+  const scratchFloats = gemmScratchFloats(e);
+  // a batch: one piece per entry; a single product: cut by productPlan
+  const plan = productPlan(e, { m, n, k, transA, transB, lda, ldb }, threaded && batch === 1);
+  const pieces = batch >= 2 ? batch : plan.pieces;
   const { offsets, end } = layout(
     w.heapBase, aHi - aLo, bHi - bLo, batch * m * n, ...scratchFloats,
-    ...(threaded ? [...scratchFloats, pieces * CALL_WORDS] : []), bias ? n : 0, packedFloats,
+    ...(threaded ? [...scratchFloats, pieces * CALL_WORDS] : []), bias ? n : 0, batch === 1 ? plan.packedFloats : 0,
   );
   const mem = memoryF32(w, end);
   if (mem === null) {
@@ -83,13 +132,20 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
   const [aPtr, bPtr, cPtr] = offsets;
   const scratch: Scratch = { packA: offsets[3], packB: offsets[4], edge: offsets[5] };
   const biasPtr = offsets[offsets.length - 2], packed = offsets[offsets.length - 1];
+  const at = (i: number): ProductAt => ({
+    ap: aPtr + (aOffsets[i] - aLo) * 4, bp: bPtr + (bOffsets[i] - bLo) * 4, cp: cPtr + i * m * n * 4, m, n, k, transA, transB, lda, ldb,
+  });
+  let calls: KernelCall[], rows: ([number, number] | null)[], pack = () => {};
+  if (batch === 1) ({ calls, rows, pack } = productPieces(e, at(0), plan, scratch, packed));
+  else {
+    calls = Array.from({ length: batch }, (_, i) => { const p = at(i); return productCall(p.ap, p.bp, p.cp, m, n, k, transA, transB, lda, ldb, scratch, plan.byRows, 0, plan.whole); });
+    rows = calls.map((_, i) => [i * m, (i + 1) * m]);
+  }
   const copyIn = () => {
     mem.set(a.subarray(aLo, aHi), aPtr >> 2);
     mem.set(b.subarray(bLo, bHi), bPtr >> 2);
     if (bias) mem.set(bias.subarray(0, n), biasPtr >> 2);
-    if (!sharedPack) return;
-    if (byRows) e.packBAll(bPtr + (bOffsets[0] - bLo) * 4, transB ? 1 : 0, ldb, k, n, packed);
-    else e.packAAll(aPtr + (aOffsets[0] - aLo) * 4, transA ? 1 : 0, lda, m, k, packed);
+    pack();
   };
   // Rows r0..r1 of C (all batch entries' rows in a row) are finished: add the bias there, in wasm
   // memory, and copy them out. A call that writes whole rows is finished by itself, while the
@@ -98,26 +154,8 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
     if (bias) e.addRowBias(cPtr + r0 * n * 4, biasPtr, r1 - r0, n);
     out.set(mem.subarray((cPtr >> 2) + r0 * n, (cPtr >> 2) + r1 * n), r0 * n);
   };
-  const calls: KernelCall[] = [];
-  const rows: [number, number][] = []; // of each call, when it writes whole rows
-  for (let i = 0; i < batch; i++) {
-    const ap = aPtr + (aOffsets[i] - aLo) * 4;
-    const bp = bPtr + (bOffsets[i] - bLo) * 4;
-    const cp = cPtr + i * m * n * 4;
-    if (batch >= 2 || pieces === 1) {
-      calls.push(productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch, byRows, 0, whole));
-      rows.push([i * m, (i + 1) * m]);
-      continue;
-    }
-    // cuts at multiples of 8 (the 4×8 tile): a row's or column's arithmetic is the same in any piece
-    for (const [p0, p1] of pieceBounds(whole, pieces, 8)) {
-      calls.push(sharedPack ? packedPieceCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch, byRows, packed, p0, p1)
-        : productCall(ap, bp, cp, m, n, k, transA, transB, lda, ldb, scratch, byRows, p0, p1));
-      if (byRows) rows.push([p0, p1]);
-    }
-  }
-  const byPiece = rows.length === calls.length;
-  const pieceDone = byPiece ? (i: number) => finishRows(rows[i][0], rows[i][1]) : undefined;
+  const byPiece = rows.every((r) => r !== null);
+  const pieceDone = byPiece ? (i: number) => finishRows(rows[i]![0], rows[i]![1]) : undefined;
   if (threaded) runClaimed(w, calls, offsets[9], offsets[6] - offsets[3], copyIn, pieceDone); // the worker's scratch is the second set
   else {
     copyIn();
