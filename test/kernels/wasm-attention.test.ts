@@ -1,6 +1,7 @@
 // The fused packed-attention kernels (assembly/attention.ts) against the js reference on both
 // builds, with fast-check on random shapes (T and d not multiples of the 4×8 tile, one head, one
-// batch entry, causal or not), and on two threads in a child process: the same bits as one.
+// batch entry, causal or not, with dropout factors or without), and on two threads in a child
+// process: the same bits as one.
 import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -19,11 +20,17 @@ function expectClose(actual: Float32Array, expected: Float32Array, tol: number, 
   }
 }
 
-interface Case { batch: number; T: number; heads: number; headDim: number; causal: boolean; seed: number }
+interface Case { batch: number; T: number; heads: number; headDim: number; causal: boolean; dropout: boolean; seed: number }
+
+/** Dropout factors 0 or 1/(1 − p) for p = 0.25, from a seed. */
+function keepFactors(n: number, seed: number): Float32Array {
+  return randomArray(n, seed, 0, 1).map((u) => (u < 0.25 ? 0 : 1 / 0.75));
+}
 
 function compare(w: WasmModule, c: Case): void {
   const C = c.heads * c.headDim, n = c.batch * c.T;
-  const args: PackedAttentionArgs = { qkv: randomArray(n * 3 * C, c.seed, -2, 2), batch: c.batch, T: c.T, heads: c.heads, headDim: c.headDim, scale: 1 / Math.sqrt(c.headDim), causal: c.causal };
+  const keep = c.dropout ? keepFactors(c.batch * c.heads * c.T * c.T, c.seed + 2) : null;
+  const args: PackedAttentionArgs = { qkv: randomArray(n * 3 * C, c.seed, -2, 2), batch: c.batch, T: c.T, heads: c.heads, headDim: c.headDim, scale: 1 / Math.sqrt(c.headDim), causal: c.causal, keep };
   const dOut = randomArray(n * C, c.seed + 1);
   const run = (fwd: typeof jsKernels.packedAttention, bwd: typeof jsKernels.packedAttentionBackward) => {
     const out = new Float32Array(n * C).fill(NaN), probs = new Float32Array(c.batch * c.heads * c.T * c.T).fill(NaN), dqkv = new Float32Array(n * 3 * C).fill(NaN);
@@ -42,7 +49,7 @@ function compare(w: WasmModule, c: Case): void {
 
 const cases = fc.record({
   batch: fc.integer({ min: 1, max: 3 }), T: fc.integer({ min: 1, max: 40 }), heads: fc.integer({ min: 1, max: 4 }),
-  headDim: fc.integer({ min: 1, max: 24 }), causal: fc.boolean(), seed: fc.integer({ min: 1, max: 1000 }),
+  headDim: fc.integer({ min: 1, max: 24 }), causal: fc.boolean(), dropout: fc.boolean(), seed: fc.integer({ min: 1, max: 1000 }),
 });
 
 describe('wasm packed attention', function () {
@@ -53,7 +60,8 @@ describe('wasm packed attention', function () {
       const w = flavour === wasmModule()?.flavour ? wasmModule() : loadWasm(flavour);
       if (w === null) throw new Error(`the ${flavour} build did not load`);
       fc.assert(fc.property(cases, (c) => compare(w, c)), { numRuns: 40, seed: 13 });
-      compare(w, { batch: 2, T: 64, heads: 4, headDim: 32, causal: true, seed: 5 }); // W5's heads
+      compare(w, { batch: 2, T: 64, heads: 4, headDim: 32, causal: true, dropout: false, seed: 5 }); // W5's heads
+      compare(w, { batch: 2, T: 64, heads: 4, headDim: 32, causal: true, dropout: true, seed: 6 });
     });
   }
 
@@ -66,7 +74,8 @@ describe('wasm packed attention', function () {
       const w = wasmModule();
       if (!w?.shared) throw new Error('the shared-memory build did not load');
       const [batch, T, heads, headDim] = [8, 61, 4, 20], C = heads * headDim; // 32 heads: ~9.5 MFLOP forward, above THREAD_MIN_FLOPS
-      const args = { qkv: randomArray(batch * T * 3 * C, 3, -2, 2), batch, T, heads, headDim, scale: 0.2, causal: true };
+      const keep = randomArray(batch * heads * T * T, 5, 0, 1).map((u) => (u < 0.1 ? 0 : 1 / 0.9));
+      const args = { qkv: randomArray(batch * T * 3 * C, 3, -2, 2), batch, T, heads, headDim, scale: 0.2, causal: true, keep };
       const dOut = randomArray(batch * T * C, 4);
       const run = () => {
         const out = new Float32Array(batch * T * C), probs = new Float32Array(batch * heads * T * T), dqkv = new Float32Array(batch * T * 3 * C);

@@ -1,8 +1,8 @@
 // Scaled dot-product attention as one fused op: O = dropout(softmax(Q·Kᵀ·s + mask)) · V on
 // [..., T, d] tensors, with its gradient written out below (no graph of small ops to walk) and
 // its composite twin for higher-order gradients; packedAttention is the same on the heads of one
-// packed [B, T, 3C] projection, read in place (one kernel per direction when there is no mask
-// and no dropout: kernels/js/attention.ts, and wasm's keeps each head inside wasm memory).
+// packed [B, T, 3C] projection, read in place (one kernel per direction when there is no mask:
+// kernels/js/attention.ts, and wasm's keeps each head inside wasm memory).
 import { Tensor } from '../../tensor/tensor.js';
 import { emptyArrayFor, promoteTypes, type FloatDType } from '../../tensor/dtype.js';
 import * as raw from '../../tensor/raw.js';
@@ -119,9 +119,11 @@ export function packedAttention(qkv: Tensor, numHeads: number, opts: AttentionOp
     const [cq, ck, cv] = split(cqkv, C, -1).map((t) => transpose(reshape(t, [B, T, H, d]), 1, 2));
     return reshape(transpose(compositeAttention(cq, ck, cv, cm, w, P, keep), 1, 2), [B, T, C]);
   };
-  if (mask === null && dropout <= 0) {
-    // the common case (GPT's causal heads, BERT without padding): one fused kernel per direction
-    const args: PackedAttentionArgs = { qkv: qkv.data as FloatArray, batch: B, T, heads: H, headDim: d, scale: w.scale, causal };
+  if (mask === null) {
+    // the common case (GPT's causal heads, BERT without padding): one fused kernel per direction;
+    // the dropout factors are drawn where the general path draws them, so both give the same bits
+    const keep = dropout > 0 ? dropoutMask(heads * T * T, dropout, dtype) : null;
+    const args: PackedAttentionArgs = { qkv: qkv.data as FloatArray, batch: B, T, heads: H, headDim: d, scale: w.scale, causal, keep };
     const flops = 4 * heads * T * T * d;
     const merged = new Tensor(emptyArrayFor(dtype, B * T * C), [B, T, C], dtype);
     const P = new Tensor(emptyArrayFor(dtype, heads * T * T), [B, H, T, T], dtype);
@@ -130,7 +132,7 @@ export function packedAttention(qkv: Tensor, numHeads: number, opts: AttentionOp
       const dqkv = new Tensor(emptyArrayFor(dtype, B * T * C3), qkv.shape, dtype);
       kernelFor('packedAttentionBackward', dtype, 2 * flops)(args, P.data as FloatArray, raw.cast(grad, dtype).data as FloatArray, dqkv.data as FloatArray);
       return [dqkv];
-    }, composite(P, null) as (...ts: Tensor[]) => Tensor);
+    }, composite(P, keep) as (...ts: Tensor[]) => Tensor);
   }
   // head i = (b, h) of q, k, v (r = 0, 1, 2) starts at row b·T, column r·C + h·d; per-head results are packed
   const at = (r: number) => Int32Array.from({ length: heads }, (_, i) => Math.floor(i / H) * T * C3 + r * C + (i % H) * d);

@@ -106,7 +106,7 @@ export interface AdamArgs {
 
 /**
  * Multi-head attention over a packed projection qkv [batch, T, 3C]: q, k and v side by side, each
- * C = heads·headDim wide, head h in columns h·headDim …; no mask beyond `causal`, no dropout.
+ * C = heads·headDim wide, head h in columns h·headDim …; no mask beyond `causal`.
  */
 export interface PackedAttentionArgs {
   qkv: FloatArray;
@@ -117,6 +117,8 @@ export interface PackedAttentionArgs {
   scale: number;
   /** Query i sees keys j ≤ i only. */
   causal: boolean;
+  /** Dropout on the weights: [batch, heads, T, T] factors, 0 or 1/(1 − p); null for none. */
+  keep: FloatArray | null;
 }
 
 /** A linear layer's operands for its gradient: y = x·Wᵀ + b, g = ∂L/∂y. */
@@ -155,7 +157,7 @@ export interface Kernels {
   softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
   /** dx = y ⊙ (dy − Σ_j dy_j y_j), y the softmax output. */
   softmaxBackward(y: FloatArray, dy: FloatArray, dx: FloatArray, rows: number, cols: number): void;
-  /** out [batch, T, C] = the heads of softmax(Q·Kᵀ·scale (+ causal mask))·V, merged; probs [batch, heads, T, T] = the softmax. */
+  /** out [batch, T, C] = the heads of (softmax(Q·Kᵀ·scale (+ causal mask)) ⊙ keep)·V, merged; probs [batch, heads, T, T] = the softmax. */
   packedAttention(args: PackedAttentionArgs, out: FloatArray, probs: FloatArray): void;
   /** dqkv [batch, T, 3C] (overwritten) from dOut [batch, T, C] and the forward's probs. */
   packedAttentionBackward(args: PackedAttentionArgs, probs: FloatArray, dOut: FloatArray, dqkv: FloatArray): void;

@@ -16,21 +16,29 @@ export function headOffsets({ batch, T, heads, headDim }: PackedAttentionArgs): 
 
 const packedAt = (count: number, size: number) => Int32Array.from({ length: count }, (_, i) => i * size);
 
-/** S = Q·Kᵀ·scale (−∞ above the diagonal when causal), P = softmax(S) per head, O = P·V merged. */
+/** Pd = P ⊙ keep (a new array), or P itself without dropout. */
+function dropped(probs: FloatArray, keep: FloatArray | null): FloatArray {
+  if (!keep) return probs;
+  const pd = probs.slice();
+  for (let i = 0; i < pd.length; i++) pd[i] *= keep[i];
+  return pd;
+}
+
+/** S = Q·Kᵀ·scale (−∞ above the diagonal when causal), P = softmax(S) per head, O = (P ⊙ keep)·V merged. */
 export function packedAttention(args: PackedAttentionArgs, out: FloatArray, probs: FloatArray): void {
-  const { qkv, batch, T, heads, headDim: d, scale, causal } = args;
-  const n = batch * heads, C = heads * d, { qkvAt, mergedAt } = headOffsets(args);
+  const { qkv, batch, T, heads, headDim: d, scale, causal, keep } = args;
+  const n = batch * heads, C = heads * d, { qkvAt } = headOffsets(args);
   matmul({ a: qkv, b: qkv, out: probs, batch: n, m: T, n: T, k: d, transA: false, transB: true, aOffsets: qkvAt(0), bOffsets: qkvAt(1), lda: 3 * C, ldb: 3 * C });
   scaleScores(probs, n, T, scale, causal);
   softmax(probs, probs, n * T, T);
   const perHead = new (qkv.constructor as { new (n: number): FloatArray })(n * T * d);
-  matmul({ a: probs, b: qkv, out: perHead, batch: n, m: T, n: d, k: T, transA: false, transB: false, aOffsets: packedAt(n, T * T), bOffsets: qkvAt(2), lda: T, ldb: 3 * C });
+  matmul({ a: dropped(probs, keep), b: qkv, out: perHead, batch: n, m: T, n: d, k: T, transA: false, transB: false, aOffsets: packedAt(n, T * T), bOffsets: qkvAt(2), lda: T, ldb: 3 * C });
   stridedScatter(perHead, [batch, heads, T, d], out, 0, [T * C, d, C, 1]); // out[b, t, h·d + j] = O[b, h, t, j]
 }
 
-/** dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale, dQ = dS·K, dK = dSᵀ·Q, into dqkv (overwritten). */
+/** dV = Pdᵀ·dO, dP = (dO·Vᵀ) ⊙ keep, dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale, dQ = dS·K, dK = dSᵀ·Q, into dqkv (overwritten). */
 export function packedAttentionBackward(args: PackedAttentionArgs, probs: FloatArray, dOut: FloatArray, dqkv: FloatArray): void {
-  const { qkv, batch, T, heads, headDim: d, scale } = args;
+  const { qkv, batch, T, heads, headDim: d, scale, keep } = args;
   const n = batch * heads, C = heads * d, { qkvAt, mergedAt } = headOffsets(args);
   const make = (size: number) => new (qkv.constructor as { new (n: number): FloatArray })(size);
   const product = (a: FloatArray, b: FloatArray, m: number, cols: number, k: number, transA: boolean, transB: boolean, aOffsets: Int32Array, bOffsets: Int32Array, lda: number, ldb: number) => {
@@ -39,8 +47,9 @@ export function packedAttentionBackward(args: PackedAttentionArgs, probs: FloatA
     return out;
   };
   const P = packedAt(n, T * T);
-  const dV = product(probs, dOut, T, d, T, true, false, P, mergedAt, T, C);
-  const dS = product(dOut, qkv, T, T, d, false, true, mergedAt, qkvAt(2), C, 3 * C); // dP, then dS in place
+  const dV = product(dropped(probs, keep), dOut, T, d, T, true, false, P, mergedAt, T, C);
+  const dS = product(dOut, qkv, T, T, d, false, true, mergedAt, qkvAt(2), C, 3 * C); // dPd, then dP, then dS in place
+  if (keep) for (let i = 0; i < dS.length; i++) dS[i] *= keep[i];
   softmaxBackward(probs, dS, dS, n * T, T);
   for (let i = 0; i < dS.length; i++) dS[i] *= scale;
   const dQ = product(dS, qkv, T, d, T, false, false, P, qkvAt(1), T, 3 * C);

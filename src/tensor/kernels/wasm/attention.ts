@@ -23,9 +23,9 @@ function plan(w: WasmModule, { batch, T, heads, headDim }: PackedAttentionArgs, 
   return { count, C, threaded, scratch: [e.packAFloats(), e.packBFloats(), e.edgeFloats()] };
 }
 
-/** Byte offset of head i's block (b = i / heads, h = i % heads) in a [batch, T, rowLength] array, at column `column`. */
-const headAt = (i: number, { T, heads, headDim }: PackedAttentionArgs, rowLength: number, column: number) =>
-  (Math.floor(i / heads) * T * rowLength + column + (i % heads) * headDim) * 4;
+/** Byte offset of head i's first element (b = i / heads, h = i % heads) in a [batch, T, rowLength] array. */
+const headAt = (i: number, { T, heads, headDim }: PackedAttentionArgs, rowLength: number) =>
+  (Math.floor(i / heads) * T * rowLength + (i % heads) * headDim) * 4;
 
 /** The heads as pieces both threads claim (the worker's scratch `delta` bytes on), or in turn on this one. */
 function runHeads(w: WasmModule, threaded: boolean, pieces: KernelCall[], table: number, delta: number, copyIn: () => void, headDone?: (i: number) => void): void {
@@ -36,60 +36,62 @@ function runHeads(w: WasmModule, threaded: boolean, pieces: KernelCall[], table:
 
 /** packedAttentionWasm on a given module (the tests run both builds through this). */
 export function packedAttentionOn(w: WasmModule | null, args: PackedAttentionArgs, out: FloatArray, probs: FloatArray): void {
-  const { qkv, T, headDim: d, scale, causal } = args;
-  if (w === null || !(qkv instanceof Float32Array) || !(out instanceof Float32Array) || !(probs instanceof Float32Array)) return attentionJs(args, out, probs);
-  const { count, C, threaded, scratch } = plan(w, args, 4 * T * T * d);
+  const { qkv, T, headDim: d, scale, causal, keep } = args;
+  if (w === null || !(qkv instanceof Float32Array) || !(out instanceof Float32Array) || !(probs instanceof Float32Array) || (keep && !(keep instanceof Float32Array))) {
+    return attentionJs(args, out, probs);
+  }
+  const { count, C, threaded, scratch: gemmScratch } = plan(w, args, 4 * T * T * d);
   if (count === 0 || T === 0) return;
-  const { offsets, end } = layout(w.heapBase, qkv.length, probs.length, out.length, 1, ...scratch, ...(threaded ? [...scratch, count * CALL_WORDS] : []));
+  const scratch = [keep ? T * T : 0, ...gemmScratch]; // the dropped-out weights, then the gemm's
+  const { offsets, end } = layout(w.heapBase, qkv.length, probs.length, out.length, keep ? keep.length : 0, 1, ...scratch, ...(threaded ? [...scratch, count * CALL_WORDS] : []));
   const mem = memoryF32(w, end);
   if (mem === null) return attentionJs(args, out, probs);
-  const [qkvPtr, probsPtr, outPtr, scaleAt, pa, pb, edge] = offsets;
+  const [qkvPtr, probsPtr, outPtr, keepPtr, scaleAt, pd, pa, pb, edge] = offsets;
   const pieces: KernelCall[] = [];
   for (let i = 0; i < count; i++) {
-    const q = qkvPtr + headAt(i, args, 3 * C, 0);
     pieces.push({
       op: 'attentionHead',
-      args: [q, q + C * 4, q + 2 * C * 4, 3 * C, probsPtr + i * T * T * 4, outPtr + headAt(i, args, C, 0), C, T, d, scaleAt, causal ? 1 : 0, pa, pb, edge],
-      scratch: 0b111 << 11,
+      args: [qkvPtr + headAt(i, args, 3 * C), 3 * C, probsPtr + i * T * T * 4, outPtr + headAt(i, args, C), T, d, scaleAt, causal ? 1 : 0, keep ? keepPtr + i * T * T * 4 : 0, pd, pa, pb, edge],
+      scratch: 0b1111 << 9,
     });
   }
   const copyIn = () => {
     mem.set(qkv, qkvPtr >> 2);
+    if (keep) mem.set(keep, keepPtr >> 2);
     mem[scaleAt >> 2] = scale;
   };
   const headDone = (i: number) => probs.set(mem.subarray((probsPtr >> 2) + i * T * T, (probsPtr >> 2) + (i + 1) * T * T), i * T * T);
-  runHeads(w, threaded, pieces, offsets[10], offsets[7] - offsets[4], copyIn, headDone);
+  runHeads(w, threaded, pieces, offsets[13], offsets[9] - offsets[5], copyIn, headDone);
   out.set(mem.subarray(outPtr >> 2, (outPtr >> 2) + out.length));
 }
 
 /** packedAttentionBackwardWasm on a given module. */
 export function packedAttentionBackwardOn(w: WasmModule | null, args: PackedAttentionArgs, probs: FloatArray, dOut: FloatArray, dqkv: FloatArray): void {
-  const { qkv, T, headDim: d, scale } = args;
-  if (w === null || !(qkv instanceof Float32Array) || !(probs instanceof Float32Array) || !(dOut instanceof Float32Array) || !(dqkv instanceof Float32Array)) {
-    return attentionBackwardJs(args, probs, dOut, dqkv);
-  }
+  const { qkv, T, headDim: d, scale, keep } = args;
+  const f32 = [qkv, probs, dOut, dqkv, keep ?? new Float32Array(0)].every((a) => a instanceof Float32Array);
+  if (w === null || !f32) return attentionBackwardJs(args, probs, dOut, dqkv);
   const { count, C, threaded, scratch: gemmScratch } = plan(w, args, 8 * T * T * d);
   if (count === 0 || T === 0) return;
   const scratch = [T * T, ...gemmScratch]; // dS, then the gemm's
-  const { offsets, end } = layout(w.heapBase, qkv.length, probs.length, dOut.length, dqkv.length, 1, ...scratch, ...(threaded ? [...scratch, count * CALL_WORDS] : []));
+  const { offsets, end } = layout(w.heapBase, qkv.length, probs.length, dOut.length, dqkv.length, keep ? keep.length : 0, 1, ...scratch, ...(threaded ? [...scratch, count * CALL_WORDS] : []));
   const mem = memoryF32(w, end);
   if (mem === null) return attentionBackwardJs(args, probs, dOut, dqkv);
-  const [qkvPtr, probsPtr, dOutPtr, dqkvPtr, scaleAt, dS, pa, pb, edge] = offsets;
+  const [qkvPtr, probsPtr, dOutPtr, dqkvPtr, keepPtr, scaleAt, dS, pa, pb, edge] = offsets;
   const pieces: KernelCall[] = [];
   for (let i = 0; i < count; i++) {
-    const q = qkvPtr + headAt(i, args, 3 * C, 0), dq = dqkvPtr + headAt(i, args, 3 * C, 0);
     pieces.push({
       op: 'attentionHeadBackward',
-      args: [q, q + C * 4, q + 2 * C * 4, 3 * C, probsPtr + i * T * T * 4, dOutPtr + headAt(i, args, C, 0), C, dq, dq + C * 4, dq + 2 * C * 4, T, d, scaleAt, dS, pa, pb, edge],
-      scratch: 0b1111 << 13,
+      args: [qkvPtr + headAt(i, args, 3 * C), 3 * C, probsPtr + i * T * T * 4, dOutPtr + headAt(i, args, C), dqkvPtr + headAt(i, args, 3 * C), T, d, scaleAt, keep ? keepPtr + i * T * T * 4 : 0, dS, pa, pb, edge],
+      scratch: 0b1111 << 9,
     });
   }
   const copyIn = () => {
     mem.set(qkv, qkvPtr >> 2);
     mem.set(probs, probsPtr >> 2);
     mem.set(dOut, dOutPtr >> 2);
+    if (keep) mem.set(keep, keepPtr >> 2);
     mem[scaleAt >> 2] = scale;
   };
-  runHeads(w, threaded, pieces, offsets[13], offsets[9] - offsets[5], copyIn);
+  runHeads(w, threaded, pieces, offsets[14], offsets[10] - offsets[6], copyIn);
   dqkv.set(mem.subarray(dqkvPtr >> 2, (dqkvPtr >> 2) + dqkv.length));
 }

@@ -30,9 +30,9 @@ export interface WasmExports {
   gemvRows(mat: number, ld: number, x: number, y: number, rows: number, len: number): void;
   gemvCols(mat: number, ld: number, x: number, y: number, cols: number, len: number): void;
   softmaxRows(x: number, out: number, rows: number, cols: number): void;
-  // assembly/attention.ts: one head; scaleAt points at the scale (a float in memory)
-  attentionHead(q: number, k: number, v: number, ld: number, probs: number, out: number, ldo: number, T: number, d: number, scaleAt: number, causal: number, pa: number, pb: number, edge: number): void;
-  attentionHeadBackward(q: number, k: number, v: number, ld: number, probs: number, dOut: number, ldo: number, dq: number, dk: number, dv: number, T: number, d: number, scaleAt: number, dS: number, pa: number, pb: number, edge: number): void;
+  // assembly/attention.ts: one head (its k and v blocks follow q's in qkv); scaleAt points at the scale (a float in memory), keep at its dropout factors or 0
+  attentionHead(q: number, ld: number, probs: number, out: number, T: number, d: number, scaleAt: number, causal: number, keep: number, pd: number, pa: number, pb: number, edge: number): void;
+  attentionHeadBackward(q: number, ld: number, probs: number, dOut: number, dq: number, T: number, d: number, scaleAt: number, keep: number, dS: number, pa: number, pb: number, edge: number): void;
   softmaxBackwardRows(y: number, dy: number, dx: number, rows: number, cols: number): void;
   expArray(x: number, out: number, len: number): void;
   addRowBias(c: number, bias: number, rows: number, cols: number): void;
