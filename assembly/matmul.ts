@@ -189,6 +189,37 @@ function macroKernel(pa: usize, pb: usize, kc: i32, mc: i32, nc: i32, c: usize, 
 }
 
 /**
+ * The blocked loops of every product: C (+)= op(A) · op(B) block by block, A(i, p) = a[i·ars + p·acs],
+ * B(p, j) = b[p·brs + j·bcs]. An operand already packed whole (aPacked / bPacked ≠ 0, by packAAll /
+ * packBAll) is read from there; otherwise each block of it is packed into the scratch pa / pb.
+ * Inlined into each caller, so that each gets the loops specialised to its constant arguments
+ * (one shared copy ran the 128×768·768×512 Aᵀ·B product 10-15 % slower).
+ */
+// @ts-ignore: decorator
+@inline function blocked(
+  a: usize, ars: usize, acs: usize, aPacked: usize, b: usize, brs: usize, bcs: usize, bPacked: usize,
+  c: usize, ldcBytes: usize, m: i32, n: i32, k: i32, pa: usize, pb: usize, edge: usize,
+): void {
+  const mPadded = <usize>((m + MR - 1) / MR * MR), nPadded = <usize>((n + NR - 1) / NR * NR);
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      let bBlock = pb;
+      if (bPacked != 0) bBlock = bPacked + ((<usize>pc * nPadded + <usize>jc * kc) << 2);
+      else packB(b + ((<usize>pc * brs + <usize>jc * bcs) << 2), brs, bcs, kc, nc, pb);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        let aBlock = pa;
+        if (aPacked != 0) aBlock = aPacked + ((<usize>pc * mPadded + <usize>ic * kc) << 2);
+        else packA(a + ((<usize>ic * ars + <usize>pc * acs) << 2), ars, acs, mc, kc, pa);
+        macroKernel(aBlock, bBlock, kc, mc, nc, c + <usize>ic * ldcBytes + (<usize>jc << 2), ldcBytes, pc > 0, edge);
+      }
+    }
+  }
+}
+
+/**
  * C = op(A) · op(B) for one matrix: A is m×k (stored k×m when transA), B is k×n (stored n×k when
  * transB), C is m×n; lda, ldb, ldc are the row strides of the stored matrices in floats. `packA`,
  * `packB` and `edge` are caller-provided scratch (packAFloats(), packBFloats(), edgeFloats()):
@@ -201,26 +232,12 @@ export function gemm(
   m: i32, n: i32, k: i32,
   pa: usize, pb: usize, edge: usize,
 ): void {
-  // A(i, p) = a[i·ars + p·acs], B(p, j) = b[p·brs + j·bcs]
-  const ars: usize = transA ? 1 : <usize>lda, acs: usize = transA ? <usize>lda : 1;
-  const brs: usize = transB ? 1 : <usize>ldb, bcs: usize = transB ? <usize>ldb : 1;
   const ldcBytes = <usize>ldc << 2;
   if (k == 0) {
     for (let i = 0; i < m; i++) memory.fill(c + <usize>i * ldcBytes, 0, <usize>n << 2);
     return;
   }
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = min(KC, k - pc);
-      packB(b + ((<usize>pc * brs + <usize>jc * bcs) << 2), brs, bcs, kc, nc, pb);
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = min(MC, m - ic);
-        packA(a + ((<usize>ic * ars + <usize>pc * acs) << 2), ars, acs, mc, kc, pa);
-        macroKernel(pa, pb, kc, mc, nc, c + <usize>ic * ldcBytes + (<usize>jc << 2), ldcBytes, pc > 0, edge);
-      }
-    }
-  }
+  blocked(a, transA ? 1 : <usize>lda, transA ? <usize>lda : 1, 0, b, transB ? 1 : <usize>ldb, transB ? <usize>ldb : 1, 0, c, ldcBytes, m, n, k, pa, pb, edge);
 }
 
 // Two threads splitting one product share the packing of the operand every piece reads in full:
@@ -254,21 +271,7 @@ export function packBAll(b: usize, transB: bool, ldb: i32, k: i32, n: i32, dst: 
  * point at row r0; `pa` and `edge` are this thread's scratch.
  */
 export function gemmPackedB(a: usize, transA: bool, lda: i32, packed: usize, c: usize, ldc: i32, m: i32, n: i32, k: i32, pa: usize, edge: usize): void {
-  const ars: usize = transA ? 1 : <usize>lda, acs: usize = transA ? <usize>lda : 1;
-  const ldcBytes = <usize>ldc << 2;
-  const padded = <usize>((n + NR - 1) / NR * NR);
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = min(KC, k - pc);
-      const pb = packed + ((<usize>pc * padded + <usize>jc * kc) << 2);
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = min(MC, m - ic);
-        packA(a + ((<usize>ic * ars + <usize>pc * acs) << 2), ars, acs, mc, kc, pa);
-        macroKernel(pa, pb, kc, mc, nc, c + <usize>ic * ldcBytes + (<usize>jc << 2), ldcBytes, pc > 0, edge);
-      }
-    }
-  }
+  blocked(a, transA ? 1 : <usize>lda, transA ? <usize>lda : 1, 0, 0, 0, 0, packed, c, <usize>ldc << 2, m, n, k, pa, 0, edge);
 }
 
 /**
@@ -276,17 +279,5 @@ export function gemmPackedB(a: usize, transA: bool, lda: i32, packed: usize, c: 
  * point at column c0; `pb` and `edge` are this thread's scratch.
  */
 export function gemmPackedA(packed: usize, m: i32, b: usize, transB: bool, ldb: i32, c: usize, ldc: i32, n: i32, k: i32, pb: usize, edge: usize): void {
-  const brs: usize = transB ? 1 : <usize>ldb, bcs: usize = transB ? <usize>ldb : 1;
-  const ldcBytes = <usize>ldc << 2;
-  const padded = <usize>((m + MR - 1) / MR * MR);
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = min(KC, k - pc);
-      packB(b + ((<usize>pc * brs + <usize>jc * bcs) << 2), brs, bcs, kc, nc, pb);
-      for (let ic = 0; ic < m; ic += MC) {
-        macroKernel(packed + ((<usize>pc * padded + <usize>ic * kc) << 2), pb, kc, min(MC, m - ic), nc, c + <usize>ic * ldcBytes + (<usize>jc << 2), ldcBytes, pc > 0, edge);
-      }
-    }
-  }
+  blocked(0, 0, 0, packed, b, transB ? 1 : <usize>ldb, transB ? <usize>ldb : 1, 0, c, <usize>ldc << 2, m, n, k, 0, pb, edge);
 }
