@@ -9,7 +9,7 @@ import type { TypedArray } from '../../dtype.js';
 import type { BinaryOp, ReduceKind, UnaryGradOp, UnaryOp } from '../types.js';
 import { binary as binaryJs, unary as unaryJs, unaryGrad as unaryGradJs } from '../js/elementwise.js';
 import { reduce as reduceJs } from '../js/reduce.js';
-import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
+import { layout, memoryF32, memoryF64, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { CALL_WORDS, SPLIT_PIECES, THREAD_MIN_FLOPS, pieceBounds, run, runClaimed, type KernelCall } from './threads.js';
 
 /** 1 MB per array, as the softmax kernels: whatever the call's size, the module's memory stays bounded. */
@@ -191,17 +191,6 @@ export function binaryOn(
   }
 }
 
-const f64Views = new WeakMap<ArrayBufferLike, Float64Array>();
-
-/** The module's memory as float64, after memoryF32 has grown it (views follow the buffer). */
-function memoryF64(mem: Float32Array): Float64Array {
-  let view = f64Views.get(mem.buffer);
-  if (view === undefined) {
-    view = new Float64Array(mem.buffer, 0, mem.buffer.byteLength >> 3);
-    f64Views.set(mem.buffer, view);
-  }
-  return view;
-}
 
 /**
  * reduceWasm on a given module: 'sum' of float32 x, accumulated in float64 whatever out's type
@@ -220,7 +209,7 @@ export function reduceOn(w: WasmModule | null, kind: ReduceKind, x: TypedArray, 
   const { offsets, end } = layout(w.heapBase, Math.min(outer, outersPerChunk) * rowsPerChunk * inner, 2 * Math.min(outer, outersPerChunk) * inner);
   const mem = memoryF32(w, end);
   if (mem === null) return fallback();
-  const acc = memoryF64(mem);
+  const acc = memoryF64(w);
   const [xBuf, accBuf] = offsets;
   const accAt = accBuf >> 3;
   if (block <= CHUNK_FLOATS) {
