@@ -37,6 +37,14 @@ describe('wasm linear backward', function () {
     });
   }
 
+  it('runs the three one after the other for a weight over 64 MB, with the same results as js', () => {
+    const [rows, inF, outF] = [3, 4097, 4097]; // W: 16.8 M floats
+    const args = { g: randomArray(rows * outF, 1), x: randomArray(rows * inF, 2), w: randomArray(outF * inF, 3), rows, inF, outF };
+    const run = (f: typeof jsKernels.linearBackward) => { const out = [new Float32Array(rows * inF), new Float32Array(outF * inF), new Float32Array(outF)]; f(args, out[0], out[1], out[2]); return out; };
+    const wasm = run((a, dx, dw, db) => linearBackwardOn(wasmModule(), a, dx, dw, db)), js = run(jsKernels.linearBackward);
+    ['dx', 'dw', 'db'].forEach((what, k) => expectClose(wasm[k], js[k], 1e-5 * 64, what));
+  });
+
   it('gives the same bits on two threads as on one (TSGRAD_THREADS=2, in a child process)', () => {
     const code = `
       import { wasmModule, withThreads } from './src/tensor/kernels/wasm/loader.ts';

@@ -102,6 +102,52 @@ describe('wasm worker thread', function () {
     expect(out).to.equal('close ok');
   });
 
+  it('streams pieces through a few buffer sets: every output right, copied out in order, and the optimizer updates give the same bits as on one thread', () => {
+    const out = runChild(`
+      import { layout, memoryF32, wasmModule, withThreads } from './src/tensor/kernels/wasm/loader.ts';
+      import { CALL_WORDS, runStreamed, threadStats } from './src/tensor/kernels/wasm/threads.ts';
+      import { adamUpdateOn, sgdMomentumUpdateOn, sgdUpdateOn } from './src/tensor/kernels/wasm/optim.ts';
+      import { randomArray } from './bench/harness.ts';
+      const w = wasmModule();
+      if (!w?.shared) throw new Error('the shared-memory build did not load');
+      const before = threadStats().workerPieces;
+      // 60 pieces of 5000 floats through 3 buffer sets: piece i overwrites set i mod 3
+      const count = 60, len = 5000, slots = 3, NEG = 0;
+      const { offsets, end } = layout(w.heapBase, count * CALL_WORDS, len, len, len);
+      const mem = memoryF32(w, end);
+      const x = randomArray(count * len, 9), y = new Float32Array(count * len).fill(NaN);
+      const set = (i) => offsets[1 + (i % slots)];
+      const pieces = Array.from({ length: count }, (_, i) => ({ op: 'unaryMap', args: [NEG, set(i), set(i), len] }));
+      const order = [];
+      runStreamed(w, pieces, offsets[0], slots,
+        (i) => mem.set(x.subarray(i * len, (i + 1) * len), set(i) >> 2),
+        (i) => { order.push(i); y.set(mem.subarray(set(i) >> 2, (set(i) >> 2) + len), i * len); });
+      for (let i = 0; i < y.length; i++) if (y[i] !== -x[i]) throw new Error('at ' + i + ': ' + y[i] + ' for ' + x[i]);
+      if (order.join() !== pieces.map((_, i) => i).join()) throw new Error('copied out in the order ' + order);
+      // Adam over 5 chunks and a ragged end: the streamed update equals the one-thread update
+      const n = 300001;
+      const state = () => ({ theta: randomArray(n, 1), grad: randomArray(n, 2), m: randomArray(n, 3), v: randomArray(n, 4, 0, 1), stepSize: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, bc2Sqrt: 0.3, l2: 0.01, decay: 0.999 });
+      const one = state(), two = state();
+      for (let step = 0; step < 3; step++) {
+        withThreads(false, () => adamUpdateOn(w, one));
+        withThreads(true, () => adamUpdateOn(w, two));
+      }
+      for (const k of ['theta', 'm', 'v']) for (let i = 0; i < n; i++) if (!Object.is(one[k][i], two[k][i])) throw new Error(k + ' at ' + i + ': ' + two[k][i] + ' streamed, ' + one[k][i] + ' on one thread');
+      // SGD, and SGD with Nesterov momentum (first step, then later ones), likewise
+      const sgd = [randomArray(n, 5), randomArray(n, 5)], g = randomArray(n, 6);
+      withThreads(false, () => sgdUpdateOn(w, sgd[0], g, 0.1, 0.01));
+      withThreads(true, () => sgdUpdateOn(w, sgd[1], g, 0.1, 0.01));
+      const mom = [[randomArray(n, 7), new Float32Array(n)], [randomArray(n, 7), new Float32Array(n)]];
+      for (let step = 0; step < 2; step++) mom.forEach(([t, b], k) => withThreads(k === 1, () => sgdMomentumUpdateOn(w, t, g, b, step === 0, 0.1, 0.9, 0.1, true, 0.01)));
+      for (const [a, b, what] of [[sgd[0], sgd[1], 'sgd θ'], [mom[0][0], mom[1][0], 'momentum θ'], [mom[0][1], mom[1][1], 'momentum buffer']]) {
+        for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) throw new Error(what + ' at ' + i + ': ' + b[i] + ' streamed, ' + a[i] + ' on one thread');
+      }
+      if (!(threadStats().workerPieces > before)) throw new Error('the worker ran no piece');
+      console.log('streamed ok');
+    `);
+    expect(out).to.equal('streamed ok');
+  });
+
   it('cuts a range into aligned pieces that cover it once', async () => {
     const { pieceBounds } = await import('../../src/tensor/kernels/wasm/threads.js');
     for (const [length, pieces, multiple] of [[1003, 4, 4], [8, 4, 8], [1, 4, 1], [771, 8, 8], [48, 48, 1]]) {

@@ -5,8 +5,16 @@
 import type { FloatArray, LinearBackwardArgs } from '../types.js';
 import { linearBackward as linearBackwardJs } from '../js/linear.js';
 import { layout, memoryF32, memoryF64, threadsRequested, wasmModule, type WasmModule } from './loader.js';
-import { gemmScratchFloats, productPieces, productPlan, type ProductAt } from './matmul.js';
+import { gemmScratchFloats, matmulOn, productPieces, productPlan, type ProductAt } from './matmul.js';
+import { reduceOn } from './maps.js';
 import { CALL_WORDS, THREAD_MIN_FLOPS, run, runClaimed, type KernelCall } from './threads.js';
+
+/**
+ * Above this many floats of W (64 MB), the three run as separate calls: the copy of g that one
+ * call saves is small beside such products, and holding W, dW and g at once would add their
+ * size to the peak memory (GPT-2 small's tied head: +140 MB resident).
+ */
+const SEPARATE_FLOATS = 1 << 24;
 
 export function linearBackwardWasm(args: LinearBackwardArgs, dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null): void {
   linearBackwardOn(wasmModule(), args, dx, dw, db);
@@ -18,6 +26,14 @@ export function linearBackwardOn(w: WasmModule | null, args: LinearBackwardArgs,
   const f32 = (a: FloatArray | null) => a === null || a instanceof Float32Array;
   if (w === null || !f32(g) || !f32(x) || !f32(weight) || !f32(dx) || !f32(dw) || !f32(db)) return linearBackwardJs(args, dx, dw, db);
   if (rows === 0 || inF === 0 || outF === 0) return linearBackwardJs(args, dx, dw, db); // nothing to multiply: zeros, on js
+  if (weight.length > SEPARATE_FLOATS) {
+    // one product at a time, so that wasm memory holds one product's operands, not both
+    const one = new Int32Array(1);
+    if (dx) matmulOn(w, { a: g, b: weight, out: dx, batch: 1, m: rows, n: inF, k: outF, transA: false, transB: false, aOffsets: one, bOffsets: one });
+    if (dw) matmulOn(w, { a: g, b: x, out: dw, batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, aOffsets: one, bOffsets: one });
+    if (db) reduceOn(w, 'sum', g, 1, rows, outF, db);
+    return;
+  }
   const flops = 2 * rows * inF * outF * ((dx ? 1 : 0) + (dw ? 1 : 0));
   const threaded = w.shared && threadsRequested() && flops >= THREAD_MIN_FLOPS;
   const e = w.exports;

@@ -1,12 +1,20 @@
 // Optimizer updates on the wasm module (assembly/optim.ts): θ, the gradient and the optimizer's
 // state go through wasm memory in chunks of at most CHUNK_FLOATS per array, are updated in place
-// there, and θ and the state are copied back. float64 parameters run on the js kernels.
+// there, and θ and the state are copied back; with the worker, large updates are streamed (this
+// thread copies while the worker updates). float64 parameters run on the js kernels.
 import type { AdamArgs, FloatArray } from '../types.js';
 import { adamUpdate as adamJs, sgdMomentumUpdate as sgdMomentumJs, sgdUpdate as sgdJs } from '../js/optim.js';
-import { layout, memoryF32, wasmModule, type WasmModule } from './loader.js';
+import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
+import { CALL_WORDS, runStreamed, type KernelCall } from './threads.js';
 
 /** 256 KB per array: four arrays (Adam) then fit in an L2 cache of 1 MB. */
 const CHUNK_FLOATS = 1 << 16;
+/**
+ * With the worker, a large update is streamed (threads.ts runStreamed): this thread copies chunk
+ * after chunk in and out while the worker updates the chunks already in, through this many sets
+ * of chunk buffers.
+ */
+const STREAM_SLOTS = 4;
 
 const allF32 = (...arrays: FloatArray[]): boolean => arrays.every((a) => a instanceof Float32Array);
 
@@ -45,8 +53,12 @@ function chunked(w: WasmModule, arrays: FloatArray[], written: number, step: (pt
   return true;
 }
 
+/** Whether an update of n floats is streamed with the worker (two chunks or more). */
+const streaming = (w: WasmModule, n: number): boolean => w.shared && threadsRequested() && n >= 2 * CHUNK_FLOATS;
+
 export function sgdUpdateOn(w: WasmModule | null, theta: FloatArray, grad: FloatArray, lr: number, weightDecay: number): void {
   if (w === null || !allF32(theta, grad) || theta.length === 0) return sgdJs(theta, grad, lr, weightDecay);
+  if (streaming(w, theta.length) && streamed(w, [theta, grad], 1, [lr, weightDecay], ([t, g], n, at) => ({ op: 'sgdStepAt', args: [t, g, n, at] }))) return;
   const done = chunked(w, [theta, grad], 1, ([t, g], n) => w.exports.sgdStep(t, g, n, lr, weightDecay));
   if (!done) sgdJs(theta, grad, lr, weightDecay);
 }
@@ -59,6 +71,8 @@ export function sgdMomentumUpdateOn(
     return sgdMomentumJs(theta, grad, buf, first, lr, momentum, dampening, nesterov, weightDecay);
   }
   // θ and the buffer are written back: they come first
+  if (streaming(w, theta.length) && streamed(w, [theta, buf, grad], 2, [lr, momentum, 1 - dampening, weightDecay],
+    ([t, b, g], n, at) => ({ op: 'sgdMomentumStepAt', args: [t, g, b, n, first ? 1 : 0, nesterov ? 1 : 0, at] }))) return;
   const done = chunked(w, [theta, buf, grad], 2, ([t, b, g], n) =>
     w.exports.sgdMomentumStep(t, g, b, n, first ? 1 : 0, lr, momentum, 1 - dampening, nesterov ? 1 : 0, weightDecay));
   if (!done) sgdMomentumJs(theta, grad, buf, first, lr, momentum, dampening, nesterov, weightDecay);
@@ -67,7 +81,33 @@ export function sgdMomentumUpdateOn(
 export function adamUpdateOn(w: WasmModule | null, args: AdamArgs): void {
   const { theta, grad, m, v, stepSize, beta1, beta2, eps, bc2Sqrt, l2, decay } = args;
   if (w === null || !allF32(theta, grad, m, v) || theta.length === 0) return adamJs(args);
+  const params = [stepSize, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / bc2Sqrt, l2, decay];
+  if (streaming(w, theta.length) && streamed(w, [theta, m, v, grad], 3, params, ([t, mp, vp, g], n, at) => ({ op: 'adamStepAt', args: [t, g, mp, vp, n, at] }))) return;
   const done = chunked(w, [theta, m, v, grad], 3, ([t, mp, vp, g], n) =>
     w.exports.adamStep(t, g, mp, vp, n, stepSize, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / bc2Sqrt, l2, decay));
   if (!done) adamJs(args);
+}
+
+/**
+ * `chunked` with the worker: chunk i is a piece in buffer set i mod STREAM_SLOTS, made by
+ * `call(ptrs, n, paramsAt)` (the kernel's float numbers are written at paramsAt); the copies in and
+ * out run here while the worker updates the chunks already in. False if the memory cannot hold it.
+ */
+function streamed(
+  w: WasmModule, arrays: FloatArray[], written: number, params: number[],
+  call: (ptrs: number[], n: number, paramsAt: number) => KernelCall,
+): boolean {
+  const total = arrays[0].length, count = Math.ceil(total / CHUNK_FLOATS);
+  const { offsets, end } = layout(w.heapBase, params.length, count * CALL_WORDS, ...Array(STREAM_SLOTS * arrays.length).fill(CHUNK_FLOATS));
+  const mem = memoryF32(w, end);
+  if (mem === null) return false;
+  const [paramsAt, table] = offsets;
+  mem.set(params, paramsAt >> 2);
+  const slot = (i: number) => offsets.slice(2 + (i % STREAM_SLOTS) * arrays.length, 2 + (i % STREAM_SLOTS + 1) * arrays.length);
+  const range = (i: number) => [i * CHUNK_FLOATS, Math.min(total, (i + 1) * CHUNK_FLOATS)];
+  const pieces = Array.from({ length: count }, (_, i) => call(slot(i), range(i)[1] - range(i)[0], paramsAt));
+  runStreamed(w, pieces, table, STREAM_SLOTS,
+    (i) => { const [from, to] = range(i); slot(i).forEach((ptr, k) => mem.set(arrays[k].subarray(from, to), ptr >> 2)); },
+    (i) => { const [from, to] = range(i); slot(i).slice(0, written).forEach((ptr, k) => arrays[k].set(mem.subarray(ptr >> 2, (ptr >> 2) + to - from), from)); });
+  return true;
 }

@@ -34,18 +34,20 @@ import type { WasmModule } from './loader.js';
  */
 export interface KernelCall {
   op: 'gemm' | 'gemmPackedA' | 'gemmPackedB' | 'gemvRows' | 'gemvCols' | 'softmaxRows' | 'softmaxBackwardRows' | 'attentionHead' | 'attentionHeadBackward'
-    | 'unaryMap' | 'unaryGradMap' | 'im2col' | 'col2im' | 'binarySame' | 'binaryCols' | 'reduceSum';
+    | 'unaryMap' | 'unaryGradMap' | 'im2col' | 'col2im' | 'binarySame' | 'binaryCols' | 'reduceSum' | 'sgdStepAt' | 'sgdMomentumStepAt' | 'adamStepAt';
   args: number[];
   scratch?: number;
 }
 const OPS: KernelCall['op'][] = ['gemm', 'gemmPackedA', 'gemmPackedB', 'gemvRows', 'gemvCols', 'softmaxRows', 'softmaxBackwardRows', 'attentionHead', 'attentionHeadBackward',
-  'unaryMap', 'unaryGradMap', 'im2col', 'col2im', 'binarySame', 'binaryCols', 'reduceSum'];
+  'unaryMap', 'unaryGradMap', 'im2col', 'col2im', 'binarySame', 'binaryCols', 'reduceSum', 'sgdStepAt', 'sgdMomentumStepAt', 'adamStepAt'];
 /**
  * Words per call in the call table: the op index, the scratch mask, up to 18 arguments (im2col
- * takes 17), and last the number of the job whose worker finished this piece (claimed jobs).
+ * takes 17), then the number of the job for which this piece's inputs are in (streamed jobs), and
+ * last the number of the job whose worker finished this piece (claimed and streamed jobs).
  */
-export const CALL_WORDS = 21;
-const ARG_WORDS = CALL_WORDS - 3;
+export const CALL_WORDS = 22;
+const ARG_WORDS = CALL_WORDS - 4;
+const PIECE_READY = CALL_WORDS - 2;
 const PIECE_DONE = CALL_WORDS - 1;
 
 /**
@@ -88,6 +90,7 @@ const NEXT = 8; // the next unclaimed piece of a claimed job
 const DELTA = 9; // bytes from the main thread's scratch to the worker's, for a claimed job
 const WORKER_PIECES = 10; // pieces of claimed jobs the worker has run, in all
 const GATE = 11; // a claimed job's pieces may start once GATE equals its number (set after the main thread's prologue)
+const STREAMED = 12; // 1 for a streamed job: each piece waits for its own PIECE_READY instead of GATE
 /** How long the first call waits for the worker to start (it takes 30–60 ms) before giving up on it. */
 const START_TIMEOUT_MS = 5000;
 
@@ -127,11 +130,14 @@ while (instance) {
     const table = Atomics.load(ctl, ${TABLE}) >>> 2;
     const count = Atomics.load(ctl, ${COUNT});
     if (Atomics.load(ctl, ${CLAIMED}) === 1) {
-      while (Atomics.load(ctl, ${GATE}) !== job) {} // the main thread is still copying the operands in
+      const streamed = Atomics.load(ctl, ${STREAMED}) === 1;
+      if (!streamed) while (Atomics.load(ctl, ${GATE}) !== job) {} // the main thread is still copying the operands in
       const delta = Atomics.load(ctl, ${DELTA});
       for (let i; (i = Atomics.add(ctl, ${NEXT}, 1)) < count;) {
-        runCall(table + i * ${CALL_WORDS}, delta);
-        Atomics.store(words, table + i * ${CALL_WORDS} + ${PIECE_DONE}, job);
+        const at = table + i * ${CALL_WORDS};
+        if (streamed) while (Atomics.load(words, at + ${PIECE_READY}) !== job) {} // its inputs are being copied in
+        runCall(at, delta);
+        Atomics.store(words, at + ${PIECE_DONE}, job);
         Atomics.add(ctl, ${WORKER_PIECES}, 1);
       }
     } else {
@@ -191,7 +197,7 @@ function helperFor(w: WasmModule): Helper | null {
 }
 
 /** Writes the calls at byte `table` of wasm memory and posts them to the worker as a new job. */
-function post(h: Helper, calls: KernelCall[], table: number, claimed: boolean, delta: number): number {
+function post(h: Helper, calls: KernelCall[], table: number, claimed: boolean, delta: number, streamed = false): number {
   const words = new Uint32Array(h.module.memory.buffer);
   calls.forEach((call, i) => {
     if (call.args.length > ARG_WORDS) throw new Error(`tsgrad wasm: ${call.op} has ${call.args.length} arguments, the call table holds ${ARG_WORDS}`);
@@ -199,6 +205,7 @@ function post(h: Helper, calls: KernelCall[], table: number, claimed: boolean, d
     words[at] = OPS.indexOf(call.op);
     words[at + 1] = call.scratch ?? 0;
     words.set(call.args, at + 2);
+    words[at + PIECE_READY] = 0;
     words[at + PIECE_DONE] = 0;
   });
   const c = h.control;
@@ -207,6 +214,7 @@ function post(h: Helper, calls: KernelCall[], table: number, claimed: boolean, d
   Atomics.store(c, CLAIMED, claimed ? 1 : 0);
   Atomics.store(c, NEXT, 0);
   Atomics.store(c, DELTA, delta);
+  Atomics.store(c, STREAMED, streamed ? 1 : 0);
   const job = ++h.job;
   Atomics.store(c, JOB, job);
   Atomics.notify(c, JOB);
@@ -308,6 +316,53 @@ function finishWorkerPieces(h: Helper, job: number, table: number, mine: Uint8Ar
     }
     pieceDone(i);
   }
+}
+
+/**
+ * Runs pieces whose inputs this thread copies in piece after piece (copyIn(i), after which piece i
+ * may start) and whose outputs it copies out in order as each is done (copyOut(i)), so that its
+ * copies overlap the worker's compute: for memory-bound kernels, where the copies cost more than
+ * the arithmetic. At most `slots` pieces are in flight (piece i reuses the buffers of piece
+ * i − slots, which is copied out first). Either thread runs a piece whose inputs are in, as in
+ * runClaimed; without the worker everything runs here, piece by piece.
+ */
+export function runStreamed(w: WasmModule, pieces: KernelCall[], table: number, slots: number, copyIn: (i: number) => void, copyOut: (i: number) => void): void {
+  const h = pieces.length > 1 ? helperFor(w) : null;
+  if (h === null) {
+    pieces.forEach((call, i) => (copyIn(i), run(w, call), copyOut(i)));
+    return;
+  }
+  const n = pieces.length, job = post(h, pieces, table, true, 0, true);
+  const c = h.control, words = new Int32Array(h.module.memory.buffer);
+  const word = (i: number, k: number) => (table >> 2) + i * CALL_WORDS + k;
+  const mine = new Uint8Array(n);
+  let nextIn = 0, nextOut = 0;
+  try {
+    while (nextOut < n) {
+      if (nextIn < n && nextIn - nextOut < slots) {
+        copyIn(nextIn);
+        Atomics.store(words, word(nextIn, PIECE_READY), job);
+        nextIn++;
+      } else if (mine[nextOut] || Atomics.load(words, word(nextOut, PIECE_DONE)) === job) {
+        copyOut(nextOut++);
+      } else {
+        // nothing to copy: run the next piece whose inputs are in, or wait for the worker's
+        const i = Atomics.load(c, NEXT);
+        if (i < nextIn && Atomics.compareExchange(c, NEXT, i, i + 1) === i) (run(w, pieces[i]), (mine[i] = 1));
+        else if (Atomics.load(c, DONE) === job && Atomics.load(words, word(nextOut, PIECE_DONE)) !== job) break; // it stopped on a failure
+      }
+    }
+  } catch (error) {
+    Atomics.store(c, NEXT, n); // no piece starts any more; one the worker waits on runs on what is there, unread
+    for (let i = nextIn; i < n; i++) Atomics.store(words, word(i, PIECE_READY), job);
+    if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) !== job - 1) awaitWorker(h, job);
+    throw error;
+  }
+  if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) === job - 1) {
+    h.closed++; // it never came: every piece ran here
+    return;
+  }
+  awaitWorker(h, job);
 }
 
 /**
