@@ -29,7 +29,7 @@ export function packedAttention(args: PackedAttentionArgs, out: FloatArray, prob
   const { qkv, batch, T, heads, headDim: d, scale, causal, keep } = args;
   const n = batch * heads, C = heads * d, { qkvAt } = headOffsets(args);
   matmul({ a: qkv, b: qkv, out: probs, batch: n, m: T, n: T, k: d, transA: false, transB: true, aOffsets: qkvAt(0), bOffsets: qkvAt(1), lda: 3 * C, ldb: 3 * C });
-  scaleScores(probs, n, T, scale, causal);
+  scaleScores(probs, n, T, roundedLike(probs, scale), causal);
   softmax(probs, probs, n * T, T);
   const perHead = new (qkv.constructor as { new (n: number): FloatArray })(n * T * d);
   matmul({ a: dropped(probs, keep), b: qkv, out: perHead, batch: n, m: T, n: d, k: T, transA: false, transB: false, aOffsets: packedAt(n, T * T), bOffsets: qkvAt(2), lda: T, ldb: 3 * C });
@@ -51,12 +51,16 @@ export function packedAttentionBackward(args: PackedAttentionArgs, probs: FloatA
   const dS = product(dOut, qkv, T, T, d, false, true, mergedAt, qkvAt(2), C, 3 * C); // dPd, then dP, then dS in place
   if (keep) for (let i = 0; i < dS.length; i++) dS[i] *= keep[i];
   softmaxBackward(probs, dS, dS, n * T, T);
-  for (let i = 0; i < dS.length; i++) dS[i] *= scale;
+  const sc = roundedLike(dS, scale);
+  for (let i = 0; i < dS.length; i++) dS[i] *= sc;
   const dQ = product(dS, qkv, T, d, T, false, false, P, qkvAt(1), T, 3 * C);
   const dK = product(dS, qkv, T, d, T, true, false, P, qkvAt(0), T, 3 * C);
   // dqkv[b, t, r·C + h·d + j] = dR[b, h, t, j]: the three cover every element
   [dQ, dK, dV].forEach((g, r) => stridedScatter(g, [batch, heads, T, d], dqkv, r * C, [T * 3 * C, d, 3 * C, 1]));
 }
+
+/** The scale as the array's dtype holds it: float32 data is scaled by a float32 number, as in wasm and the general path. */
+const roundedLike = (a: FloatArray, scale: number): number => (a instanceof Float32Array ? Math.fround(scale) : scale);
 
 /** S ← S·scale per [T, T] score matrix, and −∞ where key j > query i when causal. */
 function scaleScores(s: FloatArray, count: number, T: number, scale: number, causal: boolean): void {

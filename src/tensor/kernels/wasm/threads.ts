@@ -131,7 +131,10 @@ while (instance) {
     const count = Atomics.load(ctl, ${COUNT});
     if (Atomics.load(ctl, ${CLAIMED}) === 1) {
       const streamed = Atomics.load(ctl, ${STREAMED}) === 1;
-      if (!streamed) while (Atomics.load(ctl, ${GATE}) !== job) {} // the main thread is still copying the operands in
+      if (!streamed) { // the main thread is still copying the operands in: spin a little, then sleep
+        const until = performance.now() + ${SPIN_MS};
+        for (let gate; (gate = Atomics.load(ctl, ${GATE})) !== job;) if (performance.now() > until) Atomics.wait(ctl, ${GATE}, gate, 1);
+      }
       const delta = Atomics.load(ctl, ${DELTA});
       for (let i; (i = Atomics.add(ctl, ${NEXT}, 1)) < count;) {
         const at = table + i * ${CALL_WORDS};
@@ -282,23 +285,39 @@ export function runClaimed(
     prologue?.();
   } catch (error) {
     Atomics.store(c, NEXT, pieces.length); // no piece may run on operands half copied in
-    Atomics.store(c, GATE, job);
+    openGate(c, job);
     if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) !== job - 1) awaitWorker(h, job);
     throw error;
   }
-  Atomics.store(c, GATE, job);
+  openGate(c, job);
   const mine = pieceDone ? new Uint8Array(pieces.length) : null;
-  for (let i; (i = Atomics.add(c, NEXT, 1)) < pieces.length;) {
-    run(w, pieces[i]);
-    if (mine) (mine[i] = 1), pieceDone!(i);
+  try {
+    for (let i; (i = Atomics.add(c, NEXT, 1)) < pieces.length;) {
+      run(w, pieces[i]);
+      if (mine) (mine[i] = 1), pieceDone!(i);
+    }
+  } catch (error) {
+    // a piece or a copy out failed here: no piece starts any more, and the job ends before the next is posted
+    Atomics.store(c, NEXT, pieces.length);
+    if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) !== job - 1) awaitWorker(h, job);
+    throw error;
   }
   // every piece is claimed: if the worker has not come yet, close the job so that it never will
   if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) === job - 1) {
     h.closed++;
     return;
   }
-  if (mine) finishWorkerPieces(h, job, table, mine, pieceDone!);
-  awaitWorker(h, job);
+  try {
+    if (mine) finishWorkerPieces(h, job, table, mine, pieceDone!);
+  } finally {
+    awaitWorker(h, job);
+  }
+}
+
+/** Lets a claimed job's pieces start, waking a worker that waits for it. */
+function openGate(c: Int32Array, job: number): void {
+  Atomics.store(c, GATE, job);
+  Atomics.notify(c, GATE);
 }
 
 /** Runs pieceDone for each piece the worker ran, in order, as each finishes (stops early if the worker is done or failed). */
