@@ -7,7 +7,7 @@ export { softmaxRows, softmaxBackwardRows, expArray } from './softmax';
 export { attentionHead, attentionHeadBackward } from './attention';
 export { addRowBias } from './bias';
 export { layerNormRows, layerNormBackwardRows, crossEntropyRows, crossEntropyBackwardRows } from './rows';
-export { sgdStep, sgdMomentumStep, adamStep, sgdStepAt, sgdMomentumStepAt, adamStepAt } from './optim';
+export { sgdStep, sgdMomentumStep, adamStep, adamStepAt } from './optim';
 export { unaryMap, unaryGradMap, binarySame, binaryScalar, binaryRows, binaryCols, reduceSum } from './maps';
 export { im2col, col2im } from './conv';
 export { maxPool2d, maxPool2dBackward } from './maxpool';

@@ -96,13 +96,3 @@ export function adamStepAt(theta: usize, grad: usize, m: usize, v: usize, n: i32
     load<f32>(params, 20), load<f32>(params, 24), load<f32>(params, 28), load<f32>(params, 32),
   );
 }
-
-/** sgdStep with lr and the weight decay read from `params` (float32), for the worker thread. */
-export function sgdStepAt(theta: usize, grad: usize, n: i32, params: usize): void {
-  sgdStep(theta, grad, n, load<f32>(params), load<f32>(params, 4));
-}
-
-/** sgdMomentumStep with lr, μ, 1 − τ and the weight decay read from `params` (float32), for the worker thread. */
-export function sgdMomentumStepAt(theta: usize, grad: usize, buf: usize, n: i32, first: i32, nesterov: i32, params: usize): void {
-  sgdMomentumStep(theta, grad, buf, n, first, load<f32>(params), load<f32>(params, 4), load<f32>(params, 8), nesterov, load<f32>(params, 12));
-}

@@ -42,9 +42,7 @@ export interface WasmExports {
   crossEntropyBackwardRows(z: number, dz: number, w: number, coef: number, rows: number, C: number): void;
   sgdStep(theta: number, grad: number, n: number, lr: number, weightDecay: number): void;
   sgdMomentumStep(theta: number, grad: number, buf: number, n: number, first: number, lr: number, momentum: number, oneMinusDampening: number, nesterov: number, weightDecay: number): void;
-  // the *At forms read their float numbers from `params` in memory (the worker's call table holds integers)
-  sgdStepAt(theta: number, grad: number, n: number, params: number): void;
-  sgdMomentumStepAt(theta: number, grad: number, buf: number, n: number, first: number, nesterov: number, params: number): void;
+  /** adamStep reading its float numbers from `params` in memory (the worker's call table holds integers). */
   adamStepAt(theta: number, grad: number, m: number, v: number, n: number, params: number): void;
   adamStep(theta: number, grad: number, m: number, v: number, n: number, stepSize: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, invBc2Sqrt: number, l2: number, decay: number): void;
   unaryMap(op: number, x: number, out: number, n: number): void;

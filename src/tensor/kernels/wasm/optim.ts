@@ -1,7 +1,7 @@
 // Optimizer updates on the wasm module (assembly/optim.ts): θ, the gradient and the optimizer's
 // state go through wasm memory in chunks of at most CHUNK_FLOATS per array, are updated in place
-// there, and θ and the state are copied back; with the worker, large updates are streamed (this
-// thread copies while the worker updates). float64 parameters run on the js kernels.
+// there, and θ and the state are copied back; with the worker, large Adam updates are streamed
+// (this thread copies while the worker updates). float64 parameters run on the js kernels.
 import type { AdamArgs, FloatArray } from '../types.js';
 import { adamUpdate as adamJs, sgdMomentumUpdate as sgdMomentumJs, sgdUpdate as sgdJs } from '../js/optim.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
@@ -53,12 +53,14 @@ function chunked(w: WasmModule, arrays: FloatArray[], written: number, step: (pt
   return true;
 }
 
-/** Whether an update of n floats is streamed with the worker (two chunks or more). */
+/**
+ * Whether an Adam update of n floats is streamed with the worker (two chunks or more). SGD is not:
+ * one multiply-add per element is too little to hide the copies behind (streamed, it ran 0.9–1.2×).
+ */
 const streaming = (w: WasmModule, n: number): boolean => w.shared && threadsRequested() && n >= 2 * CHUNK_FLOATS;
 
 export function sgdUpdateOn(w: WasmModule | null, theta: FloatArray, grad: FloatArray, lr: number, weightDecay: number): void {
   if (w === null || !allF32(theta, grad) || theta.length === 0) return sgdJs(theta, grad, lr, weightDecay);
-  if (streaming(w, theta.length) && streamed(w, [theta, grad], 1, [lr, weightDecay], ([t, g], n, at) => ({ op: 'sgdStepAt', args: [t, g, n, at] }))) return;
   const done = chunked(w, [theta, grad], 1, ([t, g], n) => w.exports.sgdStep(t, g, n, lr, weightDecay));
   if (!done) sgdJs(theta, grad, lr, weightDecay);
 }
@@ -71,8 +73,6 @@ export function sgdMomentumUpdateOn(
     return sgdMomentumJs(theta, grad, buf, first, lr, momentum, dampening, nesterov, weightDecay);
   }
   // θ and the buffer are written back: they come first
-  if (streaming(w, theta.length) && streamed(w, [theta, buf, grad], 2, [lr, momentum, 1 - dampening, weightDecay],
-    ([t, b, g], n, at) => ({ op: 'sgdMomentumStepAt', args: [t, g, b, n, first ? 1 : 0, nesterov ? 1 : 0, at] }))) return;
   const done = chunked(w, [theta, buf, grad], 2, ([t, b, g], n) =>
     w.exports.sgdMomentumStep(t, g, b, n, first ? 1 : 0, lr, momentum, 1 - dampening, nesterov ? 1 : 0, weightDecay));
   if (!done) sgdMomentumJs(theta, grad, buf, first, lr, momentum, dampening, nesterov, weightDecay);

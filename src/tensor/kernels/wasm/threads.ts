@@ -34,12 +34,12 @@ import type { WasmModule } from './loader.js';
  */
 export interface KernelCall {
   op: 'gemm' | 'gemmPackedA' | 'gemmPackedB' | 'gemvRows' | 'gemvCols' | 'softmaxRows' | 'softmaxBackwardRows' | 'attentionHead' | 'attentionHeadBackward'
-    | 'unaryMap' | 'unaryGradMap' | 'im2col' | 'col2im' | 'binarySame' | 'binaryCols' | 'reduceSum' | 'sgdStepAt' | 'sgdMomentumStepAt' | 'adamStepAt';
+    | 'unaryMap' | 'unaryGradMap' | 'im2col' | 'col2im' | 'binarySame' | 'binaryCols' | 'reduceSum' | 'adamStepAt';
   args: number[];
   scratch?: number;
 }
 const OPS: KernelCall['op'][] = ['gemm', 'gemmPackedA', 'gemmPackedB', 'gemvRows', 'gemvCols', 'softmaxRows', 'softmaxBackwardRows', 'attentionHead', 'attentionHeadBackward',
-  'unaryMap', 'unaryGradMap', 'im2col', 'col2im', 'binarySame', 'binaryCols', 'reduceSum', 'sgdStepAt', 'sgdMomentumStepAt', 'adamStepAt'];
+  'unaryMap', 'unaryGradMap', 'im2col', 'col2im', 'binarySame', 'binaryCols', 'reduceSum', 'adamStepAt'];
 /**
  * Words per call in the call table: the op index, the scratch mask, up to 18 arguments (im2col
  * takes 17), then the number of the job for which this piece's inputs are in (streamed jobs), and
