@@ -304,6 +304,11 @@ describe('wasm kernels', function () {
         jsKernels.softmaxBackward(y0, g, d0, rows, cols);
         wasmKernels.softmaxBackward(y0, g, d1, rows, cols);
         for (let i = 0; i < d0.length; i++) if (!(Math.abs(d0[i] - d1[i]) <= 1e-6)) throw new Error('softmax backward at ' + i);
+        // rows longer than a streamed block: one row per block
+        const [lr, lc] = [3, (1 << 17) + 5], lx = rand(lr * lc, 5).map((v) => v * 20), ly0 = new Float32Array(lr * lc), ly1 = new Float32Array(lr * lc);
+        jsKernels.softmax(lx, ly0, lr, lc);
+        wasmKernels.softmax(lx, ly1, lr, lc);
+        for (let i = 0; i < ly0.length; i++) if (!(Math.abs(ly0[i] - ly1[i]) <= 2e-6 * ly0[i] + 1e-12)) throw new Error('long-row softmax at ' + i);
         console.log('threads ok');
       `;
       const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {

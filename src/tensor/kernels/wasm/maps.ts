@@ -11,6 +11,7 @@ import { binary as binaryJs, unary as unaryJs, unaryGrad as unaryGradJs } from '
 import { reduce as reduceJs } from '../js/reduce.js';
 import { layout, memoryF32, memoryF64, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { CALL_WORDS, SPLIT_PIECES, THREAD_MIN_FLOPS, pieceBounds, run, runClaimed, type KernelCall } from './threads.js';
+import { streamBlocks } from './stream.js';
 
 /** 1 MB per array, as the softmax kernels: whatever the call's size, the module's memory stays bounded. */
 const CHUNK_FLOATS = 1 << 18;
@@ -22,6 +23,9 @@ const THREAD_CHUNK_SCALE = 4;
  */
 const TRANSCENDENTAL_FLOPS = 100;
 const TRANSCENDENTAL = new Set<string>(['exp', 'log', 'tanh', 'sigmoid', 'gelu', 'geluTanh']);
+/** Large threaded maps are streamed (stream.ts) in blocks of this many floats through STREAM_SLOTS buffer sets. */
+const STREAM_BLOCK_FLOATS = 1 << 16;
+const STREAM_SLOTS = 6;
 
 /** The op codes of assembly/maps.ts. */
 const UNARY_CODES: Partial<Record<UnaryOp, number>> = { neg: 0, abs: 1, sqrt: 2, exp: 3, tanh: 4, sigmoid: 5, relu: 6, gelu: 7, geluTanh: 8, log: 9 };
@@ -77,6 +81,10 @@ export function unaryOn(w: WasmModule | null, op: UnaryOp, x: TypedArray, out: T
   if (w === null || code === undefined || !(x instanceof Float32Array) || !(out instanceof Float32Array)) return unaryJs(op, x, out);
   const n = x.length;
   const { threaded, chunk } = splitPlan(w, op, n);
+  if (threaded && n >= 2 * STREAM_BLOCK_FLOATS && streamBlocks(w, {
+    inputs: [x], outputs: [[0, out]], block: STREAM_BLOCK_FLOATS, slots: STREAM_SLOTS,
+    call: ([p], len) => ({ op: 'unaryMap', args: [code, p, p, len] }),
+  })) return;
   const { offsets, end } = layout(w.heapBase, chunk, SPLIT_PIECES * CALL_WORDS);
   const mem = memoryF32(w, end);
   if (mem === null) return unaryJs(op, x, out);
@@ -95,6 +103,10 @@ export function unaryGradOn(w: WasmModule | null, op: UnaryGradOp, x: TypedArray
   if (w === null || !(x instanceof Float32Array) || !(g instanceof Float32Array) || !(dx instanceof Float32Array)) return unaryGradJs(op, x, g, dx);
   const n = x.length;
   const { threaded, chunk } = splitPlan(w, op, n);
+  if (threaded && n >= 2 * STREAM_BLOCK_FLOATS && streamBlocks(w, {
+    inputs: [x, g], outputs: [[1, dx]], block: STREAM_BLOCK_FLOATS, slots: STREAM_SLOTS,
+    call: ([px, pg], len) => ({ op: 'unaryGradMap', args: [GRAD_CODES[op], px, pg, pg, len] }), // dx replaces g's copy
+  })) return;
   const { offsets, end } = layout(w.heapBase, chunk, chunk, SPLIT_PIECES * CALL_WORDS);
   const mem = memoryF32(w, end);
   if (mem === null) return unaryGradJs(op, x, g, dx);

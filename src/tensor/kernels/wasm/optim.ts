@@ -5,7 +5,7 @@
 import type { AdamArgs, FloatArray } from '../types.js';
 import { adamUpdate as adamJs, sgdMomentumUpdate as sgdMomentumJs, sgdUpdate as sgdJs } from '../js/optim.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
-import { CALL_WORDS, runStreamed, type KernelCall } from './threads.js';
+import { streamBlocks } from './stream.js';
 
 /** 256 KB per array: four arrays (Adam) then fit in an L2 cache of 1 MB. */
 const CHUNK_FLOATS = 1 << 16;
@@ -82,32 +82,11 @@ export function adamUpdateOn(w: WasmModule | null, args: AdamArgs): void {
   const { theta, grad, m, v, stepSize, beta1, beta2, eps, bc2Sqrt, l2, decay } = args;
   if (w === null || !allF32(theta, grad, m, v) || theta.length === 0) return adamJs(args);
   const params = [stepSize, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / bc2Sqrt, l2, decay];
-  if (streaming(w, theta.length) && streamed(w, [theta, m, v, grad], 3, params, ([t, mp, vp, g], n, at) => ({ op: 'adamStepAt', args: [t, g, mp, vp, n, at] }))) return;
+  if (streaming(w, theta.length) && streamBlocks(w, {
+    inputs: [theta, m, v, grad], outputs: [[0, theta], [1, m], [2, v]], block: CHUNK_FLOATS, slots: STREAM_SLOTS, params,
+    call: ([t, mp, vp, g], n, at) => ({ op: 'adamStepAt', args: [t, g, mp, vp, n, at] }),
+  })) return;
   const done = chunked(w, [theta, m, v, grad], 3, ([t, mp, vp, g], n) =>
     w.exports.adamStep(t, g, mp, vp, n, stepSize, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / bc2Sqrt, l2, decay));
   if (!done) adamJs(args);
-}
-
-/**
- * `chunked` with the worker: chunk i is a piece in buffer set i mod STREAM_SLOTS, made by
- * `call(ptrs, n, paramsAt)` (the kernel's float numbers are written at paramsAt); the copies in and
- * out run here while the worker updates the chunks already in. False if the memory cannot hold it.
- */
-function streamed(
-  w: WasmModule, arrays: FloatArray[], written: number, params: number[],
-  call: (ptrs: number[], n: number, paramsAt: number) => KernelCall,
-): boolean {
-  const total = arrays[0].length, count = Math.ceil(total / CHUNK_FLOATS);
-  const { offsets, end } = layout(w.heapBase, params.length, count * CALL_WORDS, ...Array(STREAM_SLOTS * arrays.length).fill(CHUNK_FLOATS));
-  const mem = memoryF32(w, end);
-  if (mem === null) return false;
-  const [paramsAt, table] = offsets;
-  mem.set(params, paramsAt >> 2);
-  const slot = (i: number) => offsets.slice(2 + (i % STREAM_SLOTS) * arrays.length, 2 + (i % STREAM_SLOTS + 1) * arrays.length);
-  const range = (i: number) => [i * CHUNK_FLOATS, Math.min(total, (i + 1) * CHUNK_FLOATS)];
-  const pieces = Array.from({ length: count }, (_, i) => call(slot(i), range(i)[1] - range(i)[0], paramsAt));
-  runStreamed(w, pieces, table, STREAM_SLOTS,
-    (i) => { const [from, to] = range(i); slot(i).forEach((ptr, k) => mem.set(arrays[k].subarray(from, to), ptr >> 2)); },
-    (i) => { const [from, to] = range(i); slot(i).slice(0, written).forEach((ptr, k) => arrays[k].set(mem.subarray(ptr >> 2, (ptr >> 2) + to - from), from)); });
-  return true;
 }
