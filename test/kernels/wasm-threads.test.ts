@@ -1,4 +1,4 @@
-// The worker thread's job protocol (src/tensor/kernels/wasm/threads.ts), in a child process with
+// The worker thread's job protocol (src/tensor/kernels/wasm/threads.ts, jobs.ts), in a child process with
 // TSGRAD_THREADS=2: claimed pieces give the same bits whichever thread runs them, the worker
 // really takes pieces when it is awake, and a job the main thread finishes before the worker
 // comes is closed without waiting for it (and without the worker touching it later).
@@ -69,7 +69,8 @@ describe('wasm worker thread', function () {
     // the job's prologue writes the input, and every piece is reported done exactly once
     const out = runChild(`
       import { layout, memoryF32, wasmModule } from './src/tensor/kernels/wasm/loader.ts';
-      import { CALL_WORDS, SPLIT_PIECES, pieceBounds, runClaimed, threadStats } from './src/tensor/kernels/wasm/threads.ts';
+      import { CALL_WORDS, SPLIT_PIECES, pieceBounds, threadStats } from './src/tensor/kernels/wasm/threads.ts';
+      import { runClaimed } from './src/tensor/kernels/wasm/jobs.ts';
       const w = wasmModule();
       if (!w?.shared) throw new Error('the shared-memory build did not load');
       const n = 1003;
@@ -105,7 +106,8 @@ describe('wasm worker thread', function () {
   it('streams pieces through a few buffer sets: every output right, copied out in order, and Adam gives the same bits as on one thread', () => {
     const out = runChild(`
       import { layout, memoryF32, wasmModule, withThreads } from './src/tensor/kernels/wasm/loader.ts';
-      import { CALL_WORDS, runStreamed, threadStats } from './src/tensor/kernels/wasm/threads.ts';
+      import { CALL_WORDS, threadStats } from './src/tensor/kernels/wasm/threads.ts';
+      import { runStreamed } from './src/tensor/kernels/wasm/jobs.ts';
       import { adamUpdateOn } from './src/tensor/kernels/wasm/optim.ts';
       import { randomArray } from './bench/harness.ts';
       const w = wasmModule();

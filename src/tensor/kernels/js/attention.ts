@@ -8,7 +8,7 @@ import { softmax, softmaxBackward } from './softmax.js';
 import { stridedScatter } from './layout.js';
 
 /** Where head i's block of q (r = 0), k (1) or v (2) starts in qkv, and its block of a [B, T, C] array. */
-export function headOffsets({ batch, T, heads, headDim }: PackedAttentionArgs): { qkvAt: (r: number) => Int32Array; mergedAt: Int32Array } {
+function headOffsets({ batch, T, heads, headDim }: PackedAttentionArgs): { qkvAt: (r: number) => Int32Array; mergedAt: Int32Array } {
   const C = heads * headDim;
   const start = (rowLength: number, column: number) => Int32Array.from({ length: batch * heads }, (_, i) => Math.floor(i / heads) * T * rowLength + column + (i % heads) * headDim);
   return { qkvAt: (r) => start(3 * C, r * C), mergedAt: start(C, 0) };

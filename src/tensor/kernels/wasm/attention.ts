@@ -5,7 +5,9 @@
 import type { FloatArray, PackedAttentionArgs } from '../types.js';
 import { packedAttention as attentionJs, packedAttentionBackward as attentionBackwardJs } from '../js/attention.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
-import { CALL_WORDS, THREAD_MIN_FLOPS, run, runClaimed, type KernelCall } from './threads.js';
+import { CALL_WORDS, THREAD_MIN_FLOPS, type KernelCall } from './threads.js';
+import { runPieces } from './jobs.js';
+import { gemmScratchFloats } from './matmul.js';
 
 export function packedAttentionWasm(args: PackedAttentionArgs, out: FloatArray, probs: FloatArray): void {
   packedAttentionOn(wasmModule(), args, out, probs);
@@ -19,20 +21,12 @@ export function packedAttentionBackwardWasm(args: PackedAttentionArgs, probs: Fl
 function plan(w: WasmModule, { batch, T, heads, headDim }: PackedAttentionArgs, flopsPerHead: number) {
   const count = batch * heads, C = heads * headDim;
   const threaded = w.shared && threadsRequested() && count > 1 && count * flopsPerHead >= THREAD_MIN_FLOPS;
-  const e = w.exports;
-  return { count, C, threaded, scratch: [e.packAFloats(), e.packBFloats(), e.edgeFloats()] };
+  return { count, C, threaded, scratch: gemmScratchFloats(w.exports) };
 }
 
 /** Byte offset of head i's first element (b = i / heads, h = i % heads) in a [batch, T, rowLength] array. */
 const headAt = (i: number, { T, heads, headDim }: PackedAttentionArgs, rowLength: number) =>
   (Math.floor(i / heads) * T * rowLength + (i % heads) * headDim) * 4;
-
-/** The heads as pieces both threads claim (the worker's scratch `delta` bytes on), or in turn on this one. */
-function runHeads(w: WasmModule, threaded: boolean, pieces: KernelCall[], table: number, delta: number, copyIn: () => void, headDone?: (i: number) => void): void {
-  if (threaded) return runClaimed(w, pieces, table, delta, copyIn, headDone);
-  copyIn();
-  pieces.forEach((call, i) => (run(w, call), headDone?.(i)));
-}
 
 /** packedAttentionWasm on a given module (the tests run both builds through this). */
 export function packedAttentionOn(w: WasmModule | null, args: PackedAttentionArgs, out: FloatArray, probs: FloatArray): void {
@@ -61,7 +55,7 @@ export function packedAttentionOn(w: WasmModule | null, args: PackedAttentionArg
     mem[scaleAt >> 2] = scale;
   };
   const headDone = (i: number) => probs.set(mem.subarray((probsPtr >> 2) + i * T * T, (probsPtr >> 2) + (i + 1) * T * T), i * T * T);
-  runHeads(w, threaded, pieces, offsets[13], offsets[9] - offsets[5], copyIn, headDone);
+  runPieces(w, threaded, pieces, offsets[13], offsets[9] - offsets[5], copyIn, headDone);
   out.set(mem.subarray(outPtr >> 2, (outPtr >> 2) + out.length));
 }
 
@@ -92,6 +86,6 @@ export function packedAttentionBackwardOn(w: WasmModule | null, args: PackedAtte
     if (keep) mem.set(keep, keepPtr >> 2);
     mem[scaleAt >> 2] = scale;
   };
-  runHeads(w, threaded, pieces, offsets[14], offsets[10] - offsets[6], copyIn);
+  runPieces(w, threaded, pieces, offsets[14], offsets[10] - offsets[6], copyIn);
   dqkv.set(mem.subarray(dqkvPtr >> 2, (dqkvPtr >> 2) + dqkv.length));
 }

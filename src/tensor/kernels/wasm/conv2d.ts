@@ -13,7 +13,8 @@ import * as js from '../js/conv.js';
 import { convSizes } from '../js/conv.js';
 import { geometry } from './conv.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
-import { CALL_WORDS, THREAD_MIN_FLOPS, run, runShared, type KernelCall } from './threads.js';
+import { CALL_WORDS, THREAD_MIN_FLOPS, run, type KernelCall } from './threads.js';
+import { runShared } from './jobs.js';
 
 /** 4 MB of images per array per chunk (LeNet-5's batch of 32 fits in one). */
 const CHUNK_FLOATS = 1 << 20;

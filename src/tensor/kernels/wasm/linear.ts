@@ -3,11 +3,11 @@
 // three kernel calls would copy g in three times and wake the worker twice. Each product is cut
 // as matmul.ts cuts a single product; finished rows go out while the other pieces run.
 import type { FloatArray, LinearBackwardArgs } from '../types.js';
-import { linearBackward as linearBackwardJs } from '../js/linear.js';
+import { linearBackward as linearBackwardJs, linearBackwardWith } from '../js/linear.js';
 import { layout, memoryF32, memoryF64, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { gemmScratchFloats, matmulOn, productPieces, productPlan, type ProductAt } from './matmul.js';
-import { reduceOn } from './maps.js';
-import { CALL_WORDS, THREAD_MIN_FLOPS, run, runClaimed, type KernelCall } from './threads.js';
+import { CALL_WORDS, THREAD_MIN_FLOPS, type KernelCall } from './threads.js';
+import { runPieces } from './jobs.js';
 
 /**
  * Above this many floats of W (64 MB), the three run as separate calls: the copy of g that one
@@ -26,14 +26,8 @@ export function linearBackwardOn(w: WasmModule | null, args: LinearBackwardArgs,
   const f32 = (a: FloatArray | null) => a === null || a instanceof Float32Array;
   if (w === null || !f32(g) || !f32(x) || !f32(weight) || !f32(dx) || !f32(dw) || !f32(db)) return linearBackwardJs(args, dx, dw, db);
   if (rows === 0 || inF === 0 || outF === 0) return linearBackwardJs(args, dx, dw, db); // nothing to multiply: zeros, on js
-  if (weight.length > SEPARATE_FLOATS) {
-    // one product at a time, so that wasm memory holds one product's operands, not both
-    const one = new Int32Array(1);
-    if (dx) matmulOn(w, { a: g, b: weight, out: dx, batch: 1, m: rows, n: inF, k: outF, transA: false, transB: false, aOffsets: one, bOffsets: one });
-    if (dw) matmulOn(w, { a: g, b: x, out: dw, batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, aOffsets: one, bOffsets: one });
-    if (db) reduceOn(w, 'sum', g, 1, rows, outF, db);
-    return;
-  }
+  // one product at a time, so that wasm memory holds one product's operands, not both
+  if (weight.length > SEPARATE_FLOATS) return linearBackwardWith((product) => matmulOn(w, product))(args, dx, dw, db);
   const flops = 2 * rows * inF * outF * ((dx ? 1 : 0) + (dw ? 1 : 0));
   const threaded = w.shared && threadsRequested() && flops >= THREAD_MIN_FLOPS;
   const e = w.exports;
@@ -78,10 +72,6 @@ export function linearBackwardOn(w: WasmModule | null, args: LinearBackwardArgs,
     if (dx) mem.set(weight, wPtr >> 2);
     for (const pack of packs) pack();
   };
-  if (threaded) runClaimed(w, calls, offsets[14], offsets[11] - offsets[8], copyIn, (i) => done[i]()); // the worker's scratch is the second set
-  else {
-    copyIn();
-    calls.forEach((call, i) => (run(w, call), done[i]()));
-  }
+  runPieces(w, threaded, calls, offsets[14], offsets[11] - offsets[8], copyIn, (i) => done[i]()); // the worker's scratch is the second set
   for (const copy of atEnd) copy();
 }

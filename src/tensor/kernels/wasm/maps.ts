@@ -10,7 +10,8 @@ import type { BinaryOp, ReduceKind, UnaryGradOp, UnaryOp } from '../types.js';
 import { binary as binaryJs, unary as unaryJs, unaryGrad as unaryGradJs } from '../js/elementwise.js';
 import { reduce as reduceJs } from '../js/reduce.js';
 import { layout, memoryF32, memoryF64, threadsRequested, wasmModule, type WasmModule } from './loader.js';
-import { CALL_WORDS, SPLIT_PIECES, THREAD_MIN_FLOPS, pieceBounds, run, runClaimed, type KernelCall } from './threads.js';
+import { CALL_WORDS, SPLIT_PIECES, THREAD_MIN_FLOPS, pieceBounds, run, type KernelCall } from './threads.js';
+import { runClaimed } from './jobs.js';
 import { streamBlocks } from './stream.js';
 
 /** 1 MB per array, as the softmax kernels: whatever the call's size, the module's memory stays bounded. */

@@ -1,12 +1,13 @@
 // out[b] = op(A_b) · op(B_b) on the wasm module: copy the used ranges of a and b into wasm memory,
 // run one gemm (or gemv when m == 1 or n == 1) per batch entry there, copy C back. With a second
 // thread (TSGRAD_THREADS, large calls only) the batch entries, or row or column blocks of a single
-// product, are pieces that both threads claim until none is left (threads.ts); the main thread
+// product, are pieces that both threads claim until none is left (jobs.ts); the main thread
 // copies the operands in while the worker wakes, and copies finished rows out while it computes.
 import type { MatmulArgs } from '../types.js';
 import { addRowBias, matmul as matmulJs } from '../js/matmul.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmExports, type WasmModule } from './loader.js';
-import { CALL_WORDS, THREAD_MIN_FLOPS, pieceBounds, run, runClaimed, type KernelCall } from './threads.js';
+import { CALL_WORDS, THREAD_MIN_FLOPS, pieceBounds, type KernelCall } from './threads.js';
+import { runPieces } from './jobs.js';
 
 /**
  * A single product is cut into pieces of about this many flops, at most MAX_PIECES and at least
@@ -156,11 +157,7 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
   };
   const byPiece = rows.every((r) => r !== null);
   const pieceDone = byPiece ? (i: number) => finishRows(rows[i]![0], rows[i]![1]) : undefined;
-  if (threaded) runClaimed(w, calls, offsets[9], offsets[6] - offsets[3], copyIn, pieceDone); // the worker's scratch is the second set
-  else {
-    copyIn();
-    calls.forEach((call, i) => (run(w, call), pieceDone?.(i)));
-  }
+  runPieces(w, threaded, calls, offsets[9], offsets[6] - offsets[3], copyIn, pieceDone); // the worker's scratch is the second set
   if (!byPiece) finishRows(0, batch * m);
 }
 

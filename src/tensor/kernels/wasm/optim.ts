@@ -10,7 +10,7 @@ import { streamBlocks } from './stream.js';
 /** 256 KB per array: four arrays (Adam) then fit in an L2 cache of 1 MB. */
 const CHUNK_FLOATS = 1 << 16;
 /**
- * With the worker, a large update is streamed (threads.ts runStreamed): this thread copies chunk
+ * With the worker, a large update is streamed (jobs.ts runStreamed): this thread copies chunk
  * after chunk in and out while the worker updates the chunks already in, through this many sets
  * of chunk buffers.
  */

@@ -1,9 +1,10 @@
-// Streaming flat arrays through wasm memory with the worker (threads.ts runStreamed), for
+// Streaming flat arrays through wasm memory with the worker (jobs.ts runStreamed), for
 // memory-bound kernels: block i of every array goes into buffer set i mod `slots`, this thread
 // copies blocks in and results out while either thread computes the blocks already in.
 import type { FloatArray } from '../types.js';
 import { layout, memoryF32, type WasmModule } from './loader.js';
-import { CALL_WORDS, runStreamed, type KernelCall } from './threads.js';
+import { CALL_WORDS, type KernelCall } from './threads.js';
+import { runStreamed } from './jobs.js';
 
 export interface Stream {
   /** The arrays copied in, all of one length. */

@@ -6,7 +6,8 @@
 // measures it once per machine (loader.ts, calibrate.ts); 1|2 force it. It is then used for calls
 // above THREAD_MIN_FLOPS only.
 //
-// Two kinds of job, over one Int32Array on a SharedArrayBuffer:
+// This file holds the worker and the job protocol; jobs.ts the kinds of job. Over one Int32Array on a
+// SharedArrayBuffer:
 //  - shared (runShared): a fixed list for the worker and one for the main thread, for kernels whose
 //    halves keep their own accumulators (conv2d's dW); if the worker has not come when the main
 //    thread is done with its list, the main thread runs the worker's list too;
@@ -47,8 +48,8 @@ const OPS: KernelCall['op'][] = ['gemm', 'gemmPackedA', 'gemmPackedB', 'gemvRows
  */
 export const CALL_WORDS = 22;
 const ARG_WORDS = CALL_WORDS - 4;
-const PIECE_READY = CALL_WORDS - 2;
-const PIECE_DONE = CALL_WORDS - 1;
+export const PIECE_READY = CALL_WORDS - 2;
+export const PIECE_DONE = CALL_WORDS - 1;
 
 /**
  * Below this many flops per kernel call, offering pieces to the worker costs more than it saves.
@@ -79,17 +80,17 @@ export function pieceBounds(length: number, pieces: number, multiple: number): [
 const SPIN_MS = 0.2;
 
 const JOB = 0; // job number, bumped by the main thread for each job
-const DONE = 1; // last job number the worker finished
+export const DONE = 1; // last job number the worker finished
 const TABLE = 2; // byte offset of the worker's calls in wasm memory
 const COUNT = 3; // how many calls
 const FAILED = 4; // 1 if a call threw on the worker
 const READY = 5; // 1 once the worker has instantiated the module, −1 if it could not
-const ACCEPTED = 6; // last job number taken by the worker, or closed by the main thread before it came
+export const ACCEPTED = 6; // last job number taken by the worker, or closed by the main thread before it came
 const CLAIMED = 7; // 1 for a claimed job, 0 for a shared one
-const NEXT = 8; // the next unclaimed piece of a claimed job
+export const NEXT = 8; // the next unclaimed piece of a claimed job
 const DELTA = 9; // bytes from the main thread's scratch to the worker's, for a claimed job
 const WORKER_PIECES = 10; // pieces of claimed jobs the worker has run, in all
-const GATE = 11; // a claimed job's pieces may start once GATE equals its number (set after the main thread's prologue)
+export const GATE = 11; // a claimed job's pieces may start once GATE equals its number (set after the main thread's prologue)
 const STREAMED = 12; // 1 for a streamed job: each piece waits for its own PIECE_READY instead of GATE
 /** How long the first call waits for the worker to start (it takes 30–60 ms) before giving up on it. */
 const START_TIMEOUT_MS = 5000;
@@ -154,7 +155,7 @@ while (instance) {
 }
 `;
 
-interface Helper {
+export interface Helper {
   module: WasmModule; // the module whose memory the worker shares
   worker: Worker;
   control: Int32Array;
@@ -194,13 +195,13 @@ function startHelper(w: WasmModule): Helper | null {
 }
 
 /** The worker for module w, started on first use; null when there is none (then everything runs here). */
-function helperFor(w: WasmModule): Helper | null {
+export function helperFor(w: WasmModule): Helper | null {
   if (helper === undefined) helper = startHelper(w);
   return helper !== null && helper.module === w && helper.alive ? helper : null;
 }
 
 /** Writes the calls at byte `table` of wasm memory and posts them to the worker as a new job. */
-function post(h: Helper, calls: KernelCall[], table: number, claimed: boolean, delta: number, streamed = false): number {
+export function post(h: Helper, calls: KernelCall[], table: number, claimed: boolean, delta: number, streamed = false): number {
   const words = new Uint32Array(h.module.memory.buffer);
   calls.forEach((call, i) => {
     if (call.args.length > ARG_WORDS) throw new Error(`tsgrad wasm: ${call.op} has ${call.args.length} arguments, the call table holds ${ARG_WORDS}`);
@@ -225,7 +226,7 @@ function post(h: Helper, calls: KernelCall[], table: number, claimed: boolean, d
 }
 
 /** Waits until the worker reports job `job` done, and rethrows a failure of one of its calls. */
-function awaitWorker(h: Helper, job: number): void {
+export function awaitWorker(h: Helper, job: number): void {
   // Wait for DONE to move away from the value just read (re-reading it for wait() would sleep
   // forever if the worker finished in between). Calls on the worker catch their errors, so it
   // always reports DONE; only a crash of the whole worker could leave this waiting.
@@ -237,151 +238,6 @@ function awaitWorker(h: Helper, job: number): void {
     Atomics.wait(h.control, DONE, done);
   }
   if (Atomics.exchange(h.control, FAILED, 0) !== 0) throw new Error('tsgrad wasm: a kernel call failed on the worker thread');
-}
-
-/**
- * Runs `mine` on this thread and `theirs` (written at byte `table` of wasm memory, room for
- * theirs.length · CALL_WORDS words) on the worker, and returns when both are done. Without a
- * worker everything runs here.
- */
-export function runShared(w: WasmModule, mine: KernelCall[], theirs: KernelCall[], table: number): void {
-  const h = helperFor(w);
-  if (h === null || theirs.length === 0) {
-    for (const call of [...mine, ...theirs]) run(w, call);
-    return;
-  }
-  const job = post(h, theirs, table, false, 0);
-  for (const call of mine) run(w, call);
-  // the worker has not come yet: close the job and run its share here (with its own scratch)
-  if (Atomics.compareExchange(h.control, ACCEPTED, job - 1, job) === job - 1) {
-    h.closed++;
-    for (const call of theirs) run(w, call);
-    return;
-  }
-  awaitWorker(h, job);
-}
-
-/**
- * Runs every piece once, on this thread or the worker, whichever claims it first (room for
- * pieces.length · CALL_WORDS words at byte `table`). The pieces' scratch arguments are this
- * thread's; the worker's scratch lies `scratchDelta` bytes further on. `prologue` (copying the
- * operands in) runs on this thread after the job is posted and before any piece starts, so the
- * worker wakes up (20–230 µs) while it runs. `pieceDone(i)` runs on this thread once piece i is
- * done, by either thread (copying that piece's output out while the worker still computes).
- */
-export function runClaimed(
-  w: WasmModule, pieces: KernelCall[], table: number, scratchDelta = 0,
-  prologue?: () => void, pieceDone?: (piece: number) => void,
-): void {
-  const h = pieces.length > 1 ? helperFor(w) : null;
-  if (h === null) {
-    prologue?.();
-    pieces.forEach((call, i) => (run(w, call), pieceDone?.(i)));
-    return;
-  }
-  const job = post(h, pieces, table, true, scratchDelta);
-  const c = h.control;
-  try {
-    prologue?.();
-  } catch (error) {
-    Atomics.store(c, NEXT, pieces.length); // no piece may run on operands half copied in
-    openGate(c, job);
-    if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) !== job - 1) awaitWorker(h, job);
-    throw error;
-  }
-  openGate(c, job);
-  const mine = pieceDone ? new Uint8Array(pieces.length) : null;
-  try {
-    for (let i; (i = Atomics.add(c, NEXT, 1)) < pieces.length;) {
-      run(w, pieces[i]);
-      if (mine) (mine[i] = 1), pieceDone!(i);
-    }
-  } catch (error) {
-    // a piece or a copy out failed here: no piece starts any more, and the job ends before the next is posted
-    Atomics.store(c, NEXT, pieces.length);
-    if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) !== job - 1) awaitWorker(h, job);
-    throw error;
-  }
-  // every piece is claimed: if the worker has not come yet, close the job so that it never will
-  if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) === job - 1) {
-    h.closed++;
-    return;
-  }
-  try {
-    if (mine) finishWorkerPieces(h, job, table, mine, pieceDone!);
-  } finally {
-    awaitWorker(h, job);
-  }
-}
-
-/** Lets a claimed job's pieces start, waking a worker that waits for it. */
-function openGate(c: Int32Array, job: number): void {
-  Atomics.store(c, GATE, job);
-  Atomics.notify(c, GATE);
-}
-
-/** Runs pieceDone for each piece the worker ran, in order, as each finishes (stops early if the worker is done or failed). */
-function finishWorkerPieces(h: Helper, job: number, table: number, mine: Uint8Array, pieceDone: (piece: number) => void): void {
-  const words = new Int32Array(h.module.memory.buffer);
-  for (let i = 0; i < mine.length; i++) {
-    if (mine[i]) continue;
-    const flag = (table >> 2) + i * CALL_WORDS + PIECE_DONE;
-    // the worker is running piece i (or has run it): spin, as a piece takes well under a millisecond
-    while (Atomics.load(words, flag) !== job) {
-      if (Atomics.load(h.control, DONE) === job) {
-        if (Atomics.load(words, flag) !== job) return; // it stopped on a failure: awaitWorker reports it
-        break;
-      }
-    }
-    pieceDone(i);
-  }
-}
-
-/**
- * Runs pieces whose inputs this thread copies in piece after piece (copyIn(i), after which piece i
- * may start) and whose outputs it copies out in order as each is done (copyOut(i)), so that its
- * copies overlap the worker's compute: for memory-bound kernels, where the copies cost more than
- * the arithmetic. At most `slots` pieces are in flight (piece i reuses the buffers of piece
- * i − slots, which is copied out first). Either thread runs a piece whose inputs are in, as in
- * runClaimed; without the worker everything runs here, piece by piece.
- */
-export function runStreamed(w: WasmModule, pieces: KernelCall[], table: number, slots: number, copyIn: (i: number) => void, copyOut: (i: number) => void): void {
-  const h = pieces.length > 1 ? helperFor(w) : null;
-  if (h === null) {
-    pieces.forEach((call, i) => (copyIn(i), run(w, call), copyOut(i)));
-    return;
-  }
-  const n = pieces.length, job = post(h, pieces, table, true, 0, true);
-  const c = h.control, words = new Int32Array(h.module.memory.buffer);
-  const word = (i: number, k: number) => (table >> 2) + i * CALL_WORDS + k;
-  const mine = new Uint8Array(n);
-  let nextIn = 0, nextOut = 0;
-  try {
-    while (nextOut < n) {
-      if (nextIn < n && nextIn - nextOut < slots) {
-        copyIn(nextIn);
-        Atomics.store(words, word(nextIn, PIECE_READY), job);
-        nextIn++;
-      } else if (mine[nextOut] || Atomics.load(words, word(nextOut, PIECE_DONE)) === job) {
-        copyOut(nextOut++);
-      } else {
-        // nothing to copy: run the next piece whose inputs are in, or wait for the worker's
-        const i = Atomics.load(c, NEXT);
-        if (i < nextIn && Atomics.compareExchange(c, NEXT, i, i + 1) === i) (run(w, pieces[i]), (mine[i] = 1));
-        else if (Atomics.load(c, DONE) === job && Atomics.load(words, word(nextOut, PIECE_DONE)) !== job) break; // it stopped on a failure
-      }
-    }
-  } catch (error) {
-    Atomics.store(c, NEXT, n); // no piece starts any more; one the worker waits on runs on what is there, unread
-    for (let i = nextIn; i < n; i++) Atomics.store(words, word(i, PIECE_READY), job);
-    if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) !== job - 1) awaitWorker(h, job);
-    throw error;
-  }
-  if (Atomics.compareExchange(c, ACCEPTED, job - 1, job) === job - 1) {
-    h.closed++; // it never came: every piece ran here
-    return;
-  }
-  awaitWorker(h, job);
 }
 
 /**
