@@ -5,6 +5,7 @@
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { profileKernels } from '../src/tensor/kernels/index.js';
 import { countAllocations } from '../src/tensor/dtype.js';
+import { releaseGraph } from '../src/autograd/release.js';
 import type { StepSetup } from './harness.js';
 
 export interface ProfileRow { what: string; calls: number; msPerStep: number; share: number }
@@ -31,6 +32,7 @@ export async function profileSteps({ forward, optimizer }: StepSetup, minSteps: 
     phases.forward += performance.now() - t;
     t = performance.now();
     loss.backward();
+    releaseGraph(loss);
     phases.backward += performance.now() - t;
     t = performance.now();
     optimizer.step();

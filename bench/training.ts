@@ -12,6 +12,7 @@ export function trainingStep({ forward, optimizer }: StepSetup): () => void {
     optimizer.zeroGrad();
     const loss = forward();
     loss.backward();
+    tg.releaseGraph(loss); // as the Trainer does: the activations go back to the pool
     optimizer.step();
   };
 }

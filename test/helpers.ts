@@ -123,6 +123,8 @@ export interface TinyGptRun {
   /** The loss of one step; the model's own next-token loss by default. */
   loss?: (model: InstanceType<typeof tg.models.GPT>, idx: Tensor, targets: Tensor) => Tensor;
   steps?: number;
+  /** Hand each step's graph back with tg.releaseGraph after backward (as the Trainer does). */
+  releaseGraph?: boolean;
 }
 
 /** Train a tiny GPT on one fixed batch with a kernel family forced, and return the losses (backend restored after). */
@@ -139,6 +141,7 @@ export function trainTinyGpt(run: TinyGptRun): number[] {
       optimizer.zeroGrad();
       const loss = run.loss ? run.loss(model, idx, targets) : model.forward(idx, targets).loss;
       loss.backward();
+      if (run.releaseGraph) tg.releaseGraph(loss);
       optimizer.step();
       losses.push(loss.item());
     }

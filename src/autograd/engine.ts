@@ -1,7 +1,7 @@
 // Recording the graph: every differentiable op returns through record (or recordFused), which
 // attaches the op's gradient rule to its output when recording is on and an input needs a
 // gradient. The walk back through the graph is in backward.ts.
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, noteView } from '../tensor/tensor.js';
 import { isFloat } from '../tensor/dtype.js';
 
 let gradEnabled = true;
@@ -101,5 +101,5 @@ export function requiresGrad_(t: Tensor, flag = true): Tensor {
 
 /** A tensor sharing t's values with no history: gradients stop here. */
 export function detach(t: Tensor): Tensor {
-  return new Tensor(t.data, t.shape, t.dtype);
+  return noteView(new Tensor(t.data, t.shape, t.dtype));
 }

@@ -4,6 +4,7 @@ import './methods.js';
 
 export { noGrad, isGradEnabled, setDetectAnomaly, detach, requiresGrad_ } from './engine.js';
 export { backward, grad, type BackwardOptions, type GradOptions } from './backward.js';
+export { releaseGraph, type ReleaseGraphOptions } from './release.js';
 export { gradcheck, gradgradcheck, gradcheckParameters, type GradcheckOptions, type ParamGradcheckOptions } from './gradcheck.js';
 export { add, sub, mul, div, neg } from './ops/arithmetic.js';
 export { exp, log, pow, sqrt, abs, tanh, sigmoid, erf, relu, gelu, type GeluOptions } from './ops/unary.js';

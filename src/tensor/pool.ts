@@ -56,11 +56,12 @@ function poolable(array: TypedArray): boolean {
     && !(array.buffer instanceof SharedArrayBuffer);
 }
 
-/** Hand a dead array back; the caller guarantees that nothing will read or write it again. */
-export function release(dtype: DType, array: TypedArray): void {
-  if (!poolable(array) || pooledBytes + array.byteLength > MAX_POOLED_BYTES) return;
+/** Hand a dead array back (true when the pool kept it); the caller guarantees that nothing will read or write it again. */
+export function release(dtype: DType, array: TypedArray): boolean {
+  if (!poolable(array) || pooledBytes + array.byteLength > MAX_POOLED_BYTES) return false;
   file(free, dtype, array);
   pooledBytes += array.byteLength;
+  return true;
 }
 
 /**

@@ -16,9 +16,33 @@ export interface GradFn {
   backward(grad: Tensor, needs: readonly boolean[]): (Tensor | null)[];
   /** A fused op's twin composed of recorded ops: differentiated instead when gradients are recorded. */
   composite?: (...inputs: Tensor[]) => Tensor;
-  /** Set once backward ran with retainGraph: false; a second backward through it is an error. */
+  /** Set once backward ran with retainGraph: false (or releaseGraph freed it); a second backward through it is an error. */
   released?: boolean;
+  /** Tensors only the rule reads (not inputs, never handed out): releaseGraph recycles their storage. */
+  saved?: Tensor[];
 }
+
+// Public views: tensors that reshape, alias or detach made over another tensor's buffer, counted
+// per buffer. releaseGraph recycles a buffer only when every view of it is part of its graph.
+const viewCounts = new WeakMap<ArrayBufferLike, number>();
+const views = new WeakSet<Tensor>();
+
+/** Record that t shares its buffer with the tensor it was made from (a view a user can hold). */
+export function noteView(t: Tensor): Tensor {
+  if (!views.has(t)) {
+    views.add(t);
+    viewCounts.set(t.data.buffer, (viewCounts.get(t.data.buffer) ?? 0) + 1);
+  }
+  return t;
+}
+
+export const isView = (t: Tensor): boolean => views.has(t);
+
+/** How many public views were made over this buffer (since it was last recycled). */
+export const viewsOf = (buffer: ArrayBufferLike): number => viewCounts.get(buffer) ?? 0;
+
+/** The buffer is recycled: its old views are gone with it. */
+export const forgetViews = (buffer: ArrayBufferLike): void => void viewCounts.delete(buffer);
 
 // Tensors whose .grad only the engine holds: made by a backward walk and never read through .grad
 // since. zeroGrad hands their storage to the pool for the next backward (its weight gradients

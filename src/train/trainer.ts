@@ -14,6 +14,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { getRngState, setRngState, withSeed } from '../tensor/random.js';
 export { withSeed }; // defined with the random stream; re-exported for callers of train/trainer
 import { noGrad } from '../autograd/engine.js';
+import { releaseGraph } from '../autograd/release.js';
 import type { Module } from '../nn/module.js';
 import { clipGradNorm } from '../nn/utils.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -59,6 +60,12 @@ export interface TrainerOptions<B, M extends Module = Module> {
   gradAccum?: number;
   /** Clip the gradients' global L2 norm to this (0 or absent: no clipping). */
   clip?: number;
+  /**
+   * After each backward, hand the step's activations back for reuse (tg.releaseGraph; default
+   * true): fewer allocations and garbage collections. A lossFn whose intermediate tensors are read
+   * after the step (by a callback, say) sets this to false.
+   */
+  releaseGraph?: boolean;
   /** Evaluate every K steps and after the last (0 or absent: never, unless evalBatches/evaluate is given: then only after the last). */
   evalEvery?: number;
   /** With outDir, save a checkpoint every K steps (and after the last step). */
@@ -216,7 +223,9 @@ export class Trainer<B = unknown, M extends Module = Module> {
       const v = loss.item();
       if (!Number.isFinite(v)) throw new Error(`Trainer: the loss is ${v} at step ${this.step + 1}${accum > 1 ? `, micro-batch ${micro + 1}/${accum}` : ''}; lower the learning rate or clip the gradients`);
       // d(mean of N means)/dθ = Σ (1/N)·d(loss_i)/dθ: backward accumulates into .grad
-      (accum === 1 ? loss : loss.mul(1 / accum)).backward();
+      const root = accum === 1 ? loss : loss.mul(1 / accum);
+      root.backward();
+      if (this.opts.releaseGraph ?? true) releaseGraph(root);
       value += v / accum;
       counted += count(batch);
     }

@@ -128,11 +128,13 @@ export function packedAttention(qkv: Tensor, numHeads: number, opts: AttentionOp
     const merged = new Tensor(emptyArrayFor(dtype, B * T * C), [B, T, C], dtype);
     const P = new Tensor(emptyArrayFor(dtype, heads * T * T), [B, H, T, T], dtype);
     kernelFor('packedAttention', dtype, flops)(args, merged.data as FloatArray, P.data as FloatArray);
-    return recordFused(merged, PACKED, [qkv], (grad) => {
+    const out = recordFused(merged, PACKED, [qkv], (grad) => {
       const dqkv = new Tensor(emptyArrayFor(dtype, B * T * C3), qkv.shape, dtype);
       kernelFor('packedAttentionBackward', dtype, 2 * flops)(args, P.data as FloatArray, raw.cast(grad, dtype).data as FloatArray, dqkv.data as FloatArray);
       return [dqkv];
     }, composite(P, keep) as (...ts: Tensor[]) => Tensor);
+    if (out.gradFn) out.gradFn.saved = [P]; // the probabilities: only this rule reads them
+    return out;
   }
   // head i = (b, h) of q, k, v (r = 0, 1, 2) starts at row b·T, column r·C + h·d; per-head results are packed
   const at = (r: number) => Int32Array.from({ length: heads }, (_, i) => Math.floor(i / H) * T * C3 + r * C + (i % H) * d);

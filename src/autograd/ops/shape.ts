@@ -1,7 +1,7 @@
 // Shape ops. Primitives: reshape, permute, slice (and unslice, its adjoint), cat, indexSelect (and
 // indexAdd, its adjoint), to. Each gradient undoes the rearrangement or scatters back what was
 // picked. transpose, T, squeeze, unsqueeze, flatten, stack, split, clone are composed of them.
-import { Tensor } from '../../tensor/tensor.js';
+import { Tensor, noteView } from '../../tensor/tensor.js';
 import { promoteTypes, type DType } from '../../tensor/dtype.js';
 import * as raw from '../../tensor/raw.js';
 import { fmt, normalizeDim, sizeOf, stridesOf } from '../../tensor/shape.js';
@@ -28,7 +28,7 @@ export function reshape(a: TensorLike, ...shapeArgs: ShapeArgs): Tensor {
   if (sizeOf(resolved) !== x.size || resolved.some((d) => !Number.isInteger(d))) {
     throw new Error(`reshape: shape ${fmt(shape)} is invalid for input of shape ${fmt(x.shape)} (${x.size} elements)`);
   }
-  return record(raw.view(x, resolved), 'reshape', [x], [(g) => reshape(g, x.shape)]);
+  return record(noteView(raw.view(x, resolved)), 'reshape', [x], [(g) => reshape(g, x.shape)]);
 }
 
 /** view is reshape: tsgrad tensors are always contiguous, so every reshape is a view (no copy). */
@@ -207,7 +207,7 @@ export function clone(a: TensorLike): Tensor {
 
 /** The same tensor as a new graph node (no copy): lets the engine tell one use of x apart. */
 export function alias(x: Tensor): Tensor {
-  return record(raw.view(x, x.shape), 'alias', [x], [(g) => g]);
+  return record(noteView(raw.view(x, x.shape)), 'alias', [x], [(g) => g]);
 }
 
 /** A converted copy; the gradient is converted back (float ↔ float only keeps the graph). */
