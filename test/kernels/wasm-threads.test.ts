@@ -156,3 +156,32 @@ describe('wasm worker thread', function () {
     }
   });
 });
+
+describe('training on one thread and two', function () {
+  this.timeout(120_000);
+
+  it('a GPT big enough for the worker trains to the same losses with TSGRAD_THREADS=1 and 2 (each step released, as the Trainer does)', () => {
+    // width 128 over 4 × 64 tokens: its products (≥ 25 MFLOP) and GELU maps are split with the worker
+    const code = (threads: string) => `
+      import { threadStats } from './src/tensor/kernels/wasm/threads.ts';
+      import { threadDecision } from './src/tensor/kernels/wasm/loader.ts';
+      import { trainTinyGpt } from './test/helpers.ts';
+      const losses = trainTinyGpt({ backend: 'wasm', seed: 3, batch: 4, steps: 3, releaseGraph: true,
+        config: { vocabSize: 65, nPositions: 64, nEmbd: 128, nLayer: 2, nHead: 4, dropout: 0.1, tieWeights: false } });
+      if (threadDecision().threads !== ${threads}) throw new Error('expected ${threads} threads: ' + threadDecision().reason);
+      console.log(JSON.stringify({ losses, workerPieces: threadStats().workerPieces }));
+    `;
+    const run = (threads: '1' | '2') => {
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code(threads)], {
+        env: { ...process.env, TSGRAD_THREADS: threads }, encoding: 'utf8', timeout: 100_000,
+      });
+      expect(child.stderr, `TSGRAD_THREADS=${threads}`).to.equal('');
+      expect(child.status).to.equal(0);
+      return JSON.parse(child.stdout.trim()) as { losses: number[]; workerPieces: number };
+    };
+    const one = run('1'), two = run('2');
+    expect(two.workerPieces, 'pieces the worker ran').to.be.greaterThan(0);
+    expect(one.losses[2]).to.be.below(one.losses[0]);
+    two.losses.forEach((l, i) => expect(l, `step ${i}`).to.be.closeTo(one.losses[i], 1e-5 * Math.max(1, one.losses[i])));
+  });
+});
