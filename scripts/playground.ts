@@ -41,6 +41,7 @@ export async function buildPlayground({ minify = true } = {}): Promise<string> {
       'process.env.TSGRAD_WASM_THREADS': 'undefined',
       'process.env.TSGRAD_THREADS': 'undefined',
       'process.env.TSGRAD_POOL': 'undefined', // src/tensor/pool.ts
+      'process.env.TSGRAD_RESIDENT_MB': 'undefined', // src/tensor/kernels/wasm/resident.ts
     },
     logLevel: 'warning',
   });

@@ -10,7 +10,7 @@ import { kernelFor } from '../tensor/kernels/index.js';
 import { add } from './ops/arithmetic.js';
 import { alias, to } from './ops/shape.js';
 import { sumTo } from './ops/broadcast.js';
-import { beginWalk, collectMade, endWalk, release, stopCollecting } from '../tensor/pool.js';
+import { beginWalk, collectMade, endWalk, release, stopCollecting, storageOf } from '../tensor/pool.js';
 
 export interface BackwardOptions {
   /** Record the gradient computation, so the gradients can be differentiated again (default false). */
@@ -106,35 +106,35 @@ function addGradient(previous: Tensor | undefined, g: Tensor, createGraph: boole
  * Without `made` (createGraph, or a walk inside a walk) nothing is recycled.
  */
 class WalkBuffers {
-  private readonly held = new Map<ArrayBufferLike, number>();
-  private readonly escaped = new Map<ArrayBufferLike, number>(); // buffer → how many gradients that left the walk hold it
-  constructor(private readonly made: Set<ArrayBufferLike> | null) {}
+  private readonly held = new Map<object, number>();
+  private readonly escaped = new Map<object, number>(); // buffer → how many gradients that left the walk hold it
+  constructor(private readonly made: Set<object> | null) {}
 
   hold(t: Tensor): void {
-    if (this.made) this.held.set(t.data.buffer, (this.held.get(t.data.buffer) ?? 0) + 1);
+    if (this.made) this.held.set(storageOf(t.data), (this.held.get(storageOf(t.data)) ?? 0) + 1);
   }
 
   drop(t: Tensor): void {
     if (!this.made) return;
-    const n = (this.held.get(t.data.buffer) ?? 0) - 1;
-    if (n > 0) this.held.set(t.data.buffer, n);
-    else this.held.delete(t.data.buffer);
+    const n = (this.held.get(storageOf(t.data)) ?? 0) - 1;
+    if (n > 0) this.held.set(storageOf(t.data), n);
+    else this.held.delete(storageOf(t.data));
   }
 
   /** t leaves the walk (stored in .grad or returned): never recycled. */
   escape(t: Tensor): void {
-    if (this.made) this.escaped.set(t.data.buffer, (this.escaped.get(t.data.buffer) ?? 0) + 1);
+    if (this.made) this.escaped.set(storageOf(t.data), (this.escaped.get(storageOf(t.data)) ?? 0) + 1);
   }
 
   /** After the walk: whether t (a .grad it stored) is the only holder of a buffer the walk made. */
   soleOwner(t: Tensor): boolean {
-    const b = t.data.buffer;
+    const b = storageOf(t.data);
     return this.made !== null && this.made.has(b) && this.escaped.get(b) === 1 && !this.held.has(b);
   }
 
   recycle(t: Tensor | null | undefined): void {
     if (!this.made || !t) return;
-    const b = t.data.buffer;
+    const b = storageOf(t.data);
     if (this.held.has(b) || this.escaped.has(b) || !this.made.has(b)) return;
     this.made.delete(b); // once: if arrayFor hands it out again, it is made anew
     release(t.dtype, t.data);

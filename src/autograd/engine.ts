@@ -3,6 +3,7 @@
 // gradient. The walk back through the graph is in backward.ts.
 import { Tensor, noteView } from '../tensor/tensor.js';
 import { isFloat } from '../tensor/dtype.js';
+import { noteRecording } from '../tensor/pool.js';
 
 let gradEnabled = true;
 let detectAnomaly = false;
@@ -15,10 +16,12 @@ export function isGradEnabled(): boolean {
 export function withGradMode<T>(enabled: boolean, fn: () => T): T {
   const previous = gradEnabled;
   gradEnabled = enabled;
+  noteRecording(enabled);
   try {
     return fn();
   } finally {
     gradEnabled = previous;
+    noteRecording(previous);
   }
 }
 

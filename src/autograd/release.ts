@@ -11,7 +11,7 @@
 // seeing another tensor's numbers; a buffer that any other tensor shares (a view, a detach, a
 // leaf, the root, a .grad) is spared; and a backward through the released graph throws.
 import { Tensor, forgetViews, isView, peekGrad, viewsOf } from '../tensor/tensor.js';
-import { release } from '../tensor/pool.js';
+import { noteGraphReleased, release, storageOf } from '../tensor/pool.js';
 
 export interface ReleaseGraphOptions {
   /** Intermediates to spare: they stay readable (their storage is not recycled). */
@@ -47,8 +47,8 @@ function markReleased(t: Tensor): void {
 export function releaseGraph(root: Tensor, opts: ReleaseGraphOptions = {}): number {
   if (!(root instanceof Tensor)) throw new Error('releaseGraph: root must be a Tensor');
   const keep = opts.keep ?? [];
-  const spared = new Set<ArrayBufferLike>(); // buffers that a tensor outside the intermediates reads
-  const spare = (t: Tensor | null) => t && !released.has(t) && spared.add(t.data.buffer);
+  const spared = new Set<object>(); // buffers that a tensor outside the intermediates reads
+  const spare = (t: Tensor | null) => t && !released.has(t) && spared.add(storageOf(t.data));
   for (const t of [root, ...keep]) spare(t);
   const intermediates: Tensor[] = [];
   const saved: Tensor[] = [];
@@ -76,11 +76,11 @@ export function releaseGraph(root: Tensor, opts: ReleaseGraphOptions = {}): numb
     }
   }
   // per buffer: one tensor to release it through, and how many of the graph's tensors over it are views
-  const buffers = new Map<ArrayBufferLike, { t: Tensor; views: number }>();
+  const buffers = new Map<object, { t: Tensor; views: number }>();
   for (const t of new Set([...intermediates, ...saved])) {
-    const entry = buffers.get(t.data.buffer) ?? { t, views: 0 };
+    const entry = buffers.get(storageOf(t.data)) ?? { t, views: 0 };
     if (isView(t)) entry.views++;
-    buffers.set(t.data.buffer, entry);
+    buffers.set(storageOf(t.data), entry);
   }
   let bytes = 0;
   for (const [buffer, { t, views }] of buffers) {
@@ -89,5 +89,6 @@ export function releaseGraph(root: Tensor, opts: ReleaseGraphOptions = {}): numb
     if (release(t.dtype, t.data)) bytes += t.data.byteLength;
   }
   for (const t of intermediates) markReleased(t);
+  noteGraphReleased();
   return bytes;
 }

@@ -1,5 +1,6 @@
 // Data types and PyTorch's promotion rules: bool < int32 < float32 < float64.
-import { noteMade, takePooled } from './pool.js';
+import { noteMade, residentWanted, takePooled } from './pool.js';
+import { residentFloat32 } from './kernels/wasm/resident.js';
 
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -47,7 +48,11 @@ export function countAllocations(on: boolean): AllocationCount | null {
   return allocations;
 }
 
-/** A zero-filled array for `size` elements of `dtype`: a recycled one when the pool has it (pool.ts), else a new one. */
+/**
+ * A zero-filled array for `size` elements of `dtype`: a large float32 one in wasm memory when the
+ * wasm kernels can use it there and tsgrad will see its end (pool.ts residentWanted,
+ * kernels/wasm/resident.ts), else a recycled one when the pool has it (pool.ts), else a new one.
+ */
 export function arrayFor(dtype: DType, size: number): TypedArray {
   return makeArray(dtype, size, true);
 }
@@ -62,7 +67,9 @@ export function emptyArrayFor(dtype: DType, size: number): TypedArray {
 
 function makeArray(dtype: DType, size: number, zeroed: boolean): TypedArray {
   const started = allocations === null ? 0 : performance.now();
-  const pooled = takePooled(dtype, size, zeroed);
+  // a resident block is counted as reused: no new JS array, and mostly a block freed before
+  const resident = dtype === 'float32' && residentWanted() ? residentFloat32(size, zeroed) : null;
+  const pooled = resident ?? takePooled(dtype, size, zeroed);
   const out = pooled ?? newArray(dtype, size);
   noteMade(out);
   if (allocations === null) return out;

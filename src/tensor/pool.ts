@@ -12,6 +12,7 @@
 // kept apart, for that walk's own gradients of the same sizes, and what it does not take is
 // dropped when it ends.
 import type { DType, TypedArray } from './dtype.js';
+import { freeResident, residentStats } from './kernels/wasm/resident.js';
 
 /** Arrays smaller than this are left to V8 (small typed arrays are cheap to make). */
 const MIN_POOLED_BYTES = 16 * 1024;
@@ -56,8 +57,19 @@ function poolable(array: TypedArray): boolean {
     && !(array.buffer instanceof SharedArrayBuffer);
 }
 
-/** Hand a dead array back (true when the pool kept it); the caller guarantees that nothing will read or write it again. */
+/**
+ * The storage an array reads: its buffer, or for one in shared memory (a resident block of wasm
+ * memory, kernels/wasm/resident.ts) the array itself, since every block shares the memory's buffer.
+ * Views of a tensor share its array. The engine counts who holds storage by this key.
+ */
+export const storageOf = (array: TypedArray): object => (array.buffer instanceof SharedArrayBuffer ? array : array.buffer);
+
+/**
+ * Hand a dead array back (true when the pool kept it, or a resident one's block went back to wasm
+ * memory); the caller guarantees that nothing will read or write it again.
+ */
 export function release(dtype: DType, array: TypedArray): boolean {
+  if (enabled && freeResident(array)) return true;
   if (!poolable(array) || pooledBytes + array.byteLength > MAX_POOLED_BYTES) return false;
   file(free, dtype, array);
   pooledBytes += array.byteLength;
@@ -70,6 +82,7 @@ export function release(dtype: DType, array: TypedArray): boolean {
  * then adds nothing to the step's peak.
  */
 export function keepForBackward(dtype: DType, array: TypedArray): void {
+  if (enabled && freeResident(array)) return; // at once: the walk's gradients take blocks of their size
   if (!poolable(array)) return;
   file(keptGrads, dtype, array);
   keptBytes += array.byteLength;
@@ -85,21 +98,45 @@ function file(into: Map<string, TypedArray[]>, dtype: DType, array: TypedArray):
 }
 
 // The arrays arrayFor handed out since the current walk began (null outside a walk).
-let madeInWalk: Set<ArrayBufferLike> | null = null;
+let madeInWalk: Set<object> | null = null;
+
+// Which new float32 arrays may live in wasm memory (kernels/wasm/resident.ts): only those whose
+// end tsgrad sees, since JavaScript tells of an array's death only through a finalizer, which a
+// synchronous loop never lets run. Those are a backward walk's gradients (the walk recycles them,
+// or zeroGrad), and the activations of a forward pass that records a graph while the program
+// releases its graphs (releaseGraph since the walk before the last).
+let recording = true;
+let graphsReleased = false;
+let releasesSinceWalk = 0;
+let walks = 0;
+
+/** The engine's grad mode changed (engine.ts withGradMode). */
+export function noteRecording(on: boolean): void {
+  recording = on;
+}
+
+/** releaseGraph freed a graph: the forward passes after it may make their activations resident. */
+export function noteGraphReleased(): void {
+  graphsReleased = true;
+  releasesSinceWalk++;
+}
+
+/** Whether arrayFor may make a large float32 array resident now. */
+export const residentWanted = (): boolean => enabled && (madeInWalk !== null || (recording && graphsReleased));
 
 /** Called by arrayFor for every array it returns. */
 export function noteMade(array: TypedArray): void {
-  if (madeInWalk !== null) madeInWalk.add(array.buffer);
+  if (madeInWalk !== null) madeInWalk.add(storageOf(array));
 }
 
 /** Begin collecting the buffers made from now on (the walk's own gradients); null if one is already collecting. */
-export function collectMade(): Set<ArrayBufferLike> | null {
+export function collectMade(): Set<object> | null {
   if (madeInWalk !== null) return null;
   madeInWalk = new Set();
   return madeInWalk;
 }
 
-export function stopCollecting(made: Set<ArrayBufferLike>): void {
+export function stopCollecting(made: Set<object>): void {
   if (madeInWalk === made) madeInWalk = null;
 }
 
@@ -110,6 +147,8 @@ export function stopCollecting(made: Set<ArrayBufferLike>): void {
 export function beginWalk(): void {
   free.clear();
   pooledBytes = 0;
+  if (walks++ > 0 && releasesSinceWalk === 0) graphsReleased = false; // the last walk's graph was not released
+  releasesSinceWalk = 0;
 }
 
 /** A walk ended: the dropped .grad arrays it did not take back are let go. */
@@ -123,7 +162,15 @@ function dropAll(): void {
   endWalk();
 }
 
-/** What the pool has done since the process started (reused = arrays handed out again), and holds now. */
+/**
+ * What the pool has done since the process started (reused = arrays handed out again), and holds
+ * now, with the blocks of resident storage handed back and out again the same way.
+ */
 export function poolStats(): { reused: number; reusedBytes: number; released: number; releasedBytes: number; heldBytes: number } {
-  return { ...stats, heldBytes: pooledBytes + keptBytes };
+  const r = residentStats();
+  return {
+    reused: stats.reused + r.reused, reusedBytes: stats.reusedBytes + r.reusedBytes,
+    released: stats.released + r.freed, releasedBytes: stats.releasedBytes + r.freedBytes,
+    heldBytes: pooledBytes + keptBytes + r.spanBytes - r.inUseBytes,
+  };
 }

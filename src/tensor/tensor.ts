@@ -3,7 +3,7 @@
 import { type DType, type TypedArray, dtypeOfArray } from './dtype.js';
 import { type Shape, sizeOf, fmt } from './shape.js';
 import { formatTensor } from './print.js';
-import { keepForBackward } from './pool.js';
+import { keepForBackward, storageOf } from './pool.js';
 
 /** How a non-leaf tensor was made: its op, its inputs, and the rule that sends a gradient back. */
 export interface GradFn {
@@ -24,14 +24,14 @@ export interface GradFn {
 
 // Public views: tensors that reshape, alias or detach made over another tensor's buffer, counted
 // per buffer. releaseGraph recycles a buffer only when every view of it is part of its graph.
-const viewCounts = new WeakMap<ArrayBufferLike, number>();
+const viewCounts = new WeakMap<object, number>();
 const views = new WeakSet<Tensor>();
 
 /** Record that t shares its buffer with the tensor it was made from (a view a user can hold). */
 export function noteView(t: Tensor): Tensor {
   if (!views.has(t)) {
     views.add(t);
-    viewCounts.set(t.data.buffer, (viewCounts.get(t.data.buffer) ?? 0) + 1);
+    viewCounts.set(storageOf(t.data), (viewCounts.get(storageOf(t.data)) ?? 0) + 1);
   }
   return t;
 }
@@ -39,10 +39,10 @@ export function noteView(t: Tensor): Tensor {
 export const isView = (t: Tensor): boolean => views.has(t);
 
 /** How many public views were made over this buffer (since it was last recycled). */
-export const viewsOf = (buffer: ArrayBufferLike): number => viewCounts.get(buffer) ?? 0;
+export const viewsOf = (buffer: object): number => viewCounts.get(buffer) ?? 0;
 
 /** The buffer is recycled: its old views are gone with it. */
-export const forgetViews = (buffer: ArrayBufferLike): void => void viewCounts.delete(buffer);
+export const forgetViews = (buffer: object): void => void viewCounts.delete(buffer);
 
 // Tensors whose .grad only the engine holds: made by a backward walk and never read through .grad
 // since. zeroGrad hands their storage to the pool for the next backward (its weight gradients

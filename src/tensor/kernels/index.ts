@@ -7,6 +7,7 @@ import type { BackendName, KernelFamily, KernelName, Kernels } from './types.js'
 import { jsKernels } from './js/index.js';
 import { wasmKernels, wasmThreads } from './wasm/index.js';
 import type { ThreadDecision } from './wasm/loader.js';
+import { allowResident, residentStats } from './wasm/resident.js';
 import { gpujsKernels } from './gpujs/index.js';
 
 export type BackendChoice = BackendName | 'auto';
@@ -73,6 +74,8 @@ function parseChoice(value: string | undefined, source: string): BackendChoice {
 }
 
 let choice: BackendChoice = parseChoice(process.env.TSGRAD_BACKEND, 'TSGRAD_BACKEND');
+// large float32 arrays live in wasm memory only while the wasm kernels may run on them
+allowResident(choice === 'wasm' || choice === 'auto');
 
 /** Force a kernel family for float32 work, or 'auto' to choose per call. */
 export function setBackend(name: BackendChoice): void {
@@ -81,6 +84,7 @@ export function setBackend(name: BackendChoice): void {
     throw new Error(`setBackend: backend '${parsed}' is not available on this machine`);
   }
   choice = parsed;
+  allowResident(choice === 'wasm' || choice === 'auto');
 }
 
 export function getBackend(): BackendChoice {
@@ -162,6 +166,8 @@ export interface BackendInfo {
   kernels: Record<KernelName, BackendName[]>;
   /** Threads of the wasm kernels and why (TSGRAD_THREADS=1|2|auto). */
   threads: ThreadDecision;
+  /** Float32 storage in wasm memory (kernels/wasm/resident.ts): its bound, what it holds now and has done. */
+  resident: ReturnType<typeof residentStats>;
   /** What a reader should know about the families here, e.g. that gpu.js without a GPU is a CPU fallback. */
   notes: string[];
 }
@@ -176,6 +182,7 @@ export function backendInfo(): BackendInfo {
     thresholds,
     kernels: kernelTable(),
     threads: wasmThreads(),
+    resident: residentStats(),
     notes: available.includes('gpujs') && !gpuPresent()
       ? [`gpujs: no GPU here, so gpu.js runs its CPU fallback (target '${gpujsKernels.target?.() ?? 'cpu'}'); auto never picks it, setBackend('gpujs') forces it`]
       : [],

@@ -1,13 +1,21 @@
 // Packed multi-head attention on the wasm module (assembly/attention.ts): qkv is copied in once,
 // then each head's scores, softmax and products run inside wasm memory, and only the merged
 // output and the probabilities (backward: dqkv) come out. With a second thread the heads are
-// pieces both threads claim; each thread has its own gemm scratch (and dS for the backward).
+// pieces both threads claim; each thread has its own gemm scratch (and dS for the backward). An
+// array that lives in wasm memory (resident.ts) is read or written where it is.
 import type { FloatArray, PackedAttentionArgs } from '../types.js';
 import { packedAttention as attentionJs, packedAttentionBackward as attentionBackwardJs } from '../js/attention.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { CALL_WORDS, THREAD_MIN_FLOPS, type KernelCall } from './threads.js';
 import { runPieces } from './jobs.js';
 import { gemmScratchFloats } from './matmul.js';
+import { residentPtr } from './resident.js';
+
+/** Each array's byte offset where it lives in wasm memory, else -1; and the floats the working area must hold for it. */
+function placesOf(w: WasmModule, arrays: (FloatArray | null)[]): { at: number[]; room: number[] } {
+  const at = arrays.map((a) => (a === null ? -1 : residentPtr(w, a)));
+  return { at, room: arrays.map((a, i) => (a === null || at[i] >= 0 ? 0 : a.length)) };
+}
 
 export function packedAttentionWasm(args: PackedAttentionArgs, out: FloatArray, probs: FloatArray): void {
   packedAttentionOn(wasmModule(), args, out, probs);
@@ -37,10 +45,12 @@ export function packedAttentionOn(w: WasmModule | null, args: PackedAttentionArg
   const { count, C, threaded, scratch: gemmScratch } = plan(w, args, 4 * T * T * d);
   if (count === 0 || T === 0) return;
   const scratch = [keep ? T * T : 0, ...gemmScratch]; // the dropped-out weights, then the gemm's
-  const { offsets, end } = layout(w.heapBase, qkv.length, probs.length, out.length, keep ? keep.length : 0, 1, ...scratch, ...(threaded ? [...scratch, count * CALL_WORDS] : []));
+  const { at, room } = placesOf(w, [qkv, probs, out, keep ?? null]);
+  const { offsets, end } = layout(w.heapBase, ...room, 1, ...scratch, ...(threaded ? [...scratch, count * CALL_WORDS] : []));
   const mem = memoryF32(w, end);
   if (mem === null) return attentionJs(args, out, probs);
-  const [qkvPtr, probsPtr, outPtr, keepPtr, scaleAt, pd, pa, pb, edge] = offsets;
+  const [qkvPtr, probsPtr, outPtr, keepPtr] = at.map((p, i) => (p < 0 ? offsets[i] : p));
+  const [scaleAt, pd, pa, pb, edge] = offsets.slice(4);
   const pieces: KernelCall[] = [];
   for (let i = 0; i < count; i++) {
     pieces.push({
@@ -50,13 +60,13 @@ export function packedAttentionOn(w: WasmModule | null, args: PackedAttentionArg
     });
   }
   const copyIn = () => {
-    mem.set(qkv, qkvPtr >> 2);
-    if (keep) mem.set(keep, keepPtr >> 2);
+    if (at[0] < 0) mem.set(qkv, qkvPtr >> 2);
+    if (keep && at[3] < 0) mem.set(keep, keepPtr >> 2);
     mem[scaleAt >> 2] = scale;
   };
-  const headDone = (i: number) => probs.set(mem.subarray((probsPtr >> 2) + i * T * T, (probsPtr >> 2) + (i + 1) * T * T), i * T * T);
+  const headDone = at[1] >= 0 ? undefined : (i: number) => probs.set(mem.subarray((probsPtr >> 2) + i * T * T, (probsPtr >> 2) + (i + 1) * T * T), i * T * T);
   runPieces(w, threaded, pieces, offsets[13], offsets[9] - offsets[5], copyIn, headDone);
-  out.set(mem.subarray(outPtr >> 2, (outPtr >> 2) + out.length));
+  if (at[2] < 0) out.set(mem.subarray(outPtr >> 2, (outPtr >> 2) + out.length));
 }
 
 /** packedAttentionBackwardWasm on a given module. */
@@ -67,10 +77,12 @@ export function packedAttentionBackwardOn(w: WasmModule | null, args: PackedAtte
   const { count, C, threaded, scratch: gemmScratch } = plan(w, args, 8 * T * T * d);
   if (count === 0 || T === 0) return;
   const scratch = [T * T, ...gemmScratch]; // dS, then the gemm's
-  const { offsets, end } = layout(w.heapBase, qkv.length, probs.length, dOut.length, dqkv.length, keep ? keep.length : 0, 1, ...scratch, ...(threaded ? [...scratch, count * CALL_WORDS] : []));
+  const { at, room } = placesOf(w, [qkv, probs, dOut, dqkv, keep ?? null]);
+  const { offsets, end } = layout(w.heapBase, ...room, 1, ...scratch, ...(threaded ? [...scratch, count * CALL_WORDS] : []));
   const mem = memoryF32(w, end);
   if (mem === null) return attentionBackwardJs(args, probs, dOut, dqkv);
-  const [qkvPtr, probsPtr, dOutPtr, dqkvPtr, keepPtr, scaleAt, dS, pa, pb, edge] = offsets;
+  const [qkvPtr, probsPtr, dOutPtr, dqkvPtr, keepPtr] = at.map((p, i) => (p < 0 ? offsets[i] : p));
+  const [scaleAt, dS, pa, pb, edge] = offsets.slice(5);
   const pieces: KernelCall[] = [];
   for (let i = 0; i < count; i++) {
     pieces.push({
@@ -80,12 +92,11 @@ export function packedAttentionBackwardOn(w: WasmModule | null, args: PackedAtte
     });
   }
   const copyIn = () => {
-    mem.set(qkv, qkvPtr >> 2);
-    mem.set(probs, probsPtr >> 2);
-    mem.set(dOut, dOutPtr >> 2);
-    if (keep) mem.set(keep, keepPtr >> 2);
+    ([qkv, probs, dOut, null, keep ?? null] as (FloatArray | null)[]).forEach((a, i) => {
+      if (a !== null && at[i] < 0) mem.set(a, offsets[i] >> 2); // dqkv (3) is only written
+    });
     mem[scaleAt >> 2] = scale;
   };
   runPieces(w, threaded, pieces, offsets[14], offsets[10] - offsets[6], copyIn);
-  dqkv.set(mem.subarray(dqkvPtr >> 2, (dqkvPtr >> 2) + dqkv.length));
+  if (at[3] < 0) dqkv.set(mem.subarray(dqkvPtr >> 2, (dqkvPtr >> 2) + dqkv.length));
 }

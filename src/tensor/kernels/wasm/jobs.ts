@@ -1,8 +1,11 @@
 // The kinds of job the wasm kernels give the worker (threads.ts has the worker and the protocol):
 // shared (fixed halves), claimed (pieces either thread takes, with a prologue and early copy-out),
-// and streamed (pieces whose inputs this thread copies in one by one while the worker computes).
-import type { WasmModule } from './loader.js';
-import { ACCEPTED, CALL_WORDS, DONE, GATE, NEXT, PIECE_DONE, PIECE_READY, awaitWorker, helperFor, post, run, type Helper, type KernelCall } from './threads.js';
+// streamed (pieces whose inputs this thread copies in one by one while the worker computes), and
+// resident (pieces over operands that live in wasm memory, resident.ts: nothing to copy).
+import { layout, memoryF32, type WasmModule } from './loader.js';
+import {
+  ACCEPTED, CALL_WORDS, DONE, GATE, NEXT, PIECE_DONE, PIECE_READY, SPLIT_PIECES, awaitWorker, helperFor, pieceBounds, post, run, type Helper, type KernelCall,
+} from './threads.js';
 
 /**
  * Runs `mine` on this thread and `theirs` (written at byte `table` of wasm memory, room for
@@ -157,4 +160,24 @@ export function runStreamed(w: WasmModule, pieces: KernelCall[], table: number, 
     return;
   }
   awaitWorker(h, job);
+}
+
+/**
+ * Runs a kernel on operands that all live in wasm memory (resident.ts) where they are, with no
+ * copies: `call(from, count, paramsAt)` is the piece for elements [from, from + count) of
+ * [0, total), `from` a multiple of `unit` (a row, or 4 lanes); when `threaded`, SPLIT_PIECES
+ * pieces that either thread claims. `params` are float numbers the kernel reads from memory at
+ * paramsAt. False (nothing done) when the memory cannot hold the call table.
+ */
+export function runResident(
+  w: WasmModule, threaded: boolean, total: number, unit: number,
+  call: (from: number, count: number, paramsAt: number) => KernelCall, params: number[] = [],
+): boolean {
+  const bounds = threaded ? pieceBounds(total, SPLIT_PIECES, unit) : [[0, total]];
+  const { offsets: [paramsAt, table], end } = layout(w.heapBase, params.length, bounds.length * CALL_WORDS);
+  const mem = memoryF32(w, end);
+  if (mem === null) return false;
+  mem.set(params, paramsAt >> 2);
+  runClaimed(w, bounds.map(([p0, p1]) => call(p0, p1 - p0, paramsAt)), table);
+  return true;
 }

@@ -1,13 +1,15 @@
 // A linear layer's gradients in one call on the wasm module: g, x and W are copied in once, and
 // dX = g·W, dW = gᵀ·x and db = Σ_rows g run as pieces of one job (both threads claim them), where
 // three kernel calls would copy g in three times and wake the worker twice. Each product is cut
-// as matmul.ts cuts a single product; finished rows go out while the other pieces run.
+// as matmul.ts cuts a single product; finished rows go out while the other pieces run. An operand
+// or gradient that lives in wasm memory (resident.ts) is read or written where it is.
 import type { FloatArray, LinearBackwardArgs } from '../types.js';
 import { linearBackward as linearBackwardJs, linearBackwardWith } from '../js/linear.js';
 import { layout, memoryF32, memoryF64, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { gemmScratchFloats, matmulOn, productPieces, productPlan, type ProductAt } from './matmul.js';
 import { CALL_WORDS, THREAD_MIN_FLOPS, type KernelCall } from './threads.js';
 import { runPieces } from './jobs.js';
+import { residentPtr } from './resident.js';
 
 /**
  * Above this many floats of W (64 MB), the three run as separate calls: the copy of g that one
@@ -37,21 +39,27 @@ export function linearBackwardOn(w: WasmModule | null, args: LinearBackwardArgs,
   const dxPlan = productPlan(e, dxShape, threaded), dwPlan = productPlan(e, dwShape, threaded);
   const scratchFloats = gemmScratchFloats(e);
   const pieces = (dx ? dxPlan.pieces : 0) + (dw ? dwPlan.pieces : 0) + (db ? 1 : 0);
+  const at = (a: FloatArray | null, used: boolean) => (a !== null && used ? residentPtr(w, a) : -1);
+  const [gAt, xAt, wAt, dxAt, dwAt] = [at(g, true), at(x, !!dw), at(weight, !!dx), at(dx, true), at(dw, true)];
+  const room = (p: number, floats: number) => (p < 0 ? floats : 0);
   const { offsets, end } = layout(
-    w.heapBase, g.length, dw ? x.length : 0, dx ? weight.length : 0, dx ? rows * inF : 0, dw ? outF * inF : 0, db ? 2 * outF : 0,
+    w.heapBase, room(gAt, g.length), room(xAt, dw ? x.length : 0), room(wAt, dx ? weight.length : 0), room(dxAt, dx ? rows * inF : 0), room(dwAt, dw ? outF * inF : 0), db ? 2 * outF : 0,
     dx ? dxPlan.packedFloats : 0, dw ? dwPlan.packedFloats : 0, ...scratchFloats, ...(threaded ? [...scratchFloats, pieces * CALL_WORDS] : []),
   );
   const mem = memoryF32(w, end);
   if (mem === null) return linearBackwardJs(args, dx, dw, db); // more than wasm32's 4 GiB
-  const [gPtr, xPtr, wPtr, dxPtr, dwPtr, dbPtr, dxPacked, dwPacked, packA, packB, edge] = offsets;
+  const [gBuf, xBuf, wBuf, dxBuf, dwBuf, dbPtr, dxPacked, dwPacked, packA, packB, edge] = offsets;
+  const [gPtr, xPtr, wPtr, dxPtr, dwPtr] = [[gAt, gBuf], [xAt, xBuf], [wAt, wBuf], [dxAt, dxBuf], [dwAt, dwBuf]].map(([p, buf]) => (p < 0 ? buf : p));
   const scratch = { packA, packB, edge };
   const calls: KernelCall[] = [];
   const done: (() => void)[] = []; // what to copy out when each call is done ([] entries: at the end)
   const atEnd: (() => void)[] = [];
   const packs: (() => void)[] = [];
-  const addProduct = (out: FloatArray, p: ProductAt, plan: ReturnType<typeof productPlan>, packed: number) => {
+  const addProduct = (out: FloatArray, p: ProductAt, plan: ReturnType<typeof productPlan>, packed: number, inPlace: boolean) => {
     const pieces = productPieces(e, p, plan, scratch, packed);
-    const copyRows = (r0: number, r1: number) => out.set(mem.subarray((p.cp >> 2) + r0 * p.n, (p.cp >> 2) + r1 * p.n), r0 * p.n);
+    const copyRows = (r0: number, r1: number) => {
+      if (!inPlace) out.set(mem.subarray((p.cp >> 2) + r0 * p.n, (p.cp >> 2) + r1 * p.n), r0 * p.n);
+    };
     pieces.calls.forEach((call, i) => {
       calls.push(call);
       const rows = pieces.rows[i];
@@ -60,16 +68,16 @@ export function linearBackwardOn(w: WasmModule | null, args: LinearBackwardArgs,
     if (pieces.rows.some((r) => r === null)) atEnd.push(() => copyRows(0, p.m));
     packs.push(pieces.pack);
   };
-  if (dx) addProduct(dx, { ap: gPtr, bp: wPtr, cp: dxPtr, ...dxShape }, dxPlan, dxPacked);
-  if (dw) addProduct(dw, { ap: gPtr, bp: xPtr, cp: dwPtr, ...dwShape }, dwPlan, dwPacked);
+  if (dx) addProduct(dx, { ap: gPtr, bp: wPtr, cp: dxPtr, ...dxShape }, dxPlan, dxPacked, dxAt >= 0);
+  if (dw) addProduct(dw, { ap: gPtr, bp: xPtr, cp: dwPtr, ...dwShape }, dwPlan, dwPacked, dwAt >= 0);
   if (db) {
     calls.push({ op: 'reduceSum', args: [gPtr, dbPtr, 1, rows, outF, 0] }); // float64 sums of the columns of g
     done.push(() => db.set(memoryF64(w).subarray(dbPtr >> 3, (dbPtr >> 3) + outF)));
   }
   const copyIn = () => {
-    mem.set(g, gPtr >> 2);
-    if (dw) mem.set(x, xPtr >> 2);
-    if (dx) mem.set(weight, wPtr >> 2);
+    if (gAt < 0) mem.set(g, gPtr >> 2);
+    if (dw && xAt < 0) mem.set(x, xPtr >> 2);
+    if (dx && wAt < 0) mem.set(weight, wPtr >> 2);
     for (const pack of packs) pack();
   };
   runPieces(w, threaded, calls, offsets[14], offsets[11] - offsets[8], copyIn, (i) => done[i]()); // the worker's scratch is the second set

@@ -66,6 +66,7 @@ export interface WasmExports {
   gatherRows(src: number, outer: number, len: number, inner: number, index: number, count: number, base: number, out: number): void;
   scatterAddRows(src: number, outer: number, len: number, inner: number, index: number, count: number, base: number, skip: number, out: number): void;
   heapBase(): number;
+  zeroBytes(ptr: number, n: number): void;
 }
 
 export type SimdFlavour = 'relaxed' | 'plain';
@@ -92,7 +93,10 @@ export interface WasmModule {
   module: WasmCompiled;
   memory: WasmMemory;
   exports: WasmExports;
-  /** First byte after the module's static data (a constants table): buffers are placed from here. */
+  /**
+   * Where a kernel call lays out its working buffers: first the byte after the module's static
+   * data (a constants table), then above the resident tensors' blocks, which move it up (resident.ts).
+   */
   heapBase: number;
 }
 

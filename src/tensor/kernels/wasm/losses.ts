@@ -1,10 +1,12 @@
 // Cross-entropy forward and backward on the wasm module (assembly/rows.ts). The O(rows·C) work
 // (max, exp, sums, the gradient row) runs in wasm over chunks of at most CHUNK_FLOATS logits; the
 // O(rows) part (the target's term, ignored rows, per-row scales) stays here in float64, with the
-// same formulas as the js kernel (src/tensor/kernels/js/losses.ts).
+// same formulas as the js kernel (src/tensor/kernels/js/losses.ts). Logits and their gradient are
+// read and written where they are when they live in wasm memory (resident.ts).
 import type { CrossEntropyArgs, FloatArray } from '../types.js';
 import { crossEntropy as crossEntropyJs, crossEntropyBackward as crossEntropyBackwardJs } from '../js/losses.js';
 import { layout, memoryF32, memoryF64, wasmModule, type WasmModule } from './loader.js';
+import { residentPtr } from './resident.js';
 
 /** 1 MB of logits per chunk, as the softmax's chunks (a row of a 30522-word vocabulary is 120 KB). */
 const CHUNK_FLOATS = 1 << 18;
@@ -44,11 +46,12 @@ export function crossEntropyOn(w: WasmModule | null, args: CrossEntropyArgs, los
   if (mem === null) return crossEntropyJs(args, losses);
   const f64 = memoryF64(w);
   const [zBuf, scratch, wAt, lseAt, smoothAt] = offsets;
+  const pz = residentPtr(w, z);
   const weightSum = placeWeights(mem, weight, C, wAt);
   for (let r0 = 0; r0 < rows; r0 += chunkRows) {
     const n = Math.min(chunkRows, rows - r0);
-    mem.set(z.subarray(r0 * C, (r0 + n) * C), zBuf >> 2);
-    w.exports.crossEntropyRows(zBuf, wAt, lseAt, smoothAt, scratch, n, C, eps > 0 ? 1 : 0, weightSum);
+    if (pz < 0) mem.set(z.subarray(r0 * C, (r0 + n) * C), zBuf >> 2);
+    w.exports.crossEntropyRows(pz < 0 ? zBuf : pz + r0 * C * 4, wAt, lseAt, smoothAt, scratch, n, C, eps > 0 ? 1 : 0, weightSum);
     lse.set(f64.subarray(lseAt >> 3, (lseAt >> 3) + n), r0);
     for (let i = 0; i < n; i++) {
       const r = r0 + i;
@@ -75,10 +78,11 @@ export function crossEntropyBackwardOn(w: WasmModule | null, args: CrossEntropyA
   const mem = memoryF32(w, end);
   if (mem === null) return crossEntropyBackwardJs(args, scale, dz);
   const [zBuf, wAt, coefAt] = offsets;
+  const pz = residentPtr(w, z), pdz = residentPtr(w, dz);
   const weightSum = placeWeights(mem, weight, C, wAt);
   for (let r0 = 0; r0 < rows; r0 += chunkRows) {
     const n = Math.min(chunkRows, rows - r0);
-    mem.set(z.subarray(r0 * C, (r0 + n) * C), zBuf >> 2);
+    if (pz < 0) mem.set(z.subarray(r0 * C, (r0 + n) * C), zBuf >> 2);
     // per row: dz_c = a·exp(z_c − hi) − b·w_c with a = s·A·exp(hi − lse), A = (1 − ε)·w_y + (ε/C)·W
     for (let i = 0, p = coefAt >> 2; i < n; i++, p += COEF) {
       const r = r0 + i;
@@ -90,8 +94,9 @@ export function crossEntropyBackwardOn(w: WasmModule | null, args: CrossEntropyA
       mem[p + 1] = hi;
       mem[p + 2] = ignored ? 0 : (s * eps) / C;
     }
-    w.exports.crossEntropyBackwardRows(zBuf, zBuf, wAt, coefAt, n, C); // dz overwrites z's copy
-    dz.set(mem.subarray(zBuf >> 2, (zBuf >> 2) + n * C), r0 * C);
+    // dz overwrites z's copy, unless either lives in wasm memory
+    w.exports.crossEntropyBackwardRows(pz < 0 ? zBuf : pz + r0 * C * 4, pdz < 0 ? zBuf : pdz + r0 * C * 4, wAt, coefAt, n, C);
+    if (pdz < 0) dz.set(mem.subarray(zBuf >> 2, (zBuf >> 2) + n * C), r0 * C);
     for (let r = r0; r < r0 + n; r++) {
       const b = r * C;
       if (y[r] === ignoreIndex) dz.fill(0, b, b + C); // as js: exact zeros, whatever the logits

@@ -11,8 +11,9 @@ import { binary as binaryJs, unary as unaryJs, unaryGrad as unaryGradJs } from '
 import { reduce as reduceJs } from '../js/reduce.js';
 import { layout, memoryF32, memoryF64, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { CALL_WORDS, SPLIT_PIECES, THREAD_MIN_FLOPS, pieceBounds, run, type KernelCall } from './threads.js';
-import { runClaimed } from './jobs.js';
+import { runClaimed, runResident } from './jobs.js';
 import { streamBlocks } from './stream.js';
+import { residentPtr, residentPtrs } from './resident.js';
 
 /** 1 MB per array, as the softmax kernels: whatever the call's size, the module's memory stays bounded. */
 const CHUNK_FLOATS = 1 << 18;
@@ -82,6 +83,8 @@ export function unaryOn(w: WasmModule | null, op: UnaryOp, x: TypedArray, out: T
   if (w === null || code === undefined || !(x instanceof Float32Array) || !(out instanceof Float32Array)) return unaryJs(op, x, out);
   const n = x.length;
   const { threaded, chunk } = splitPlan(w, op, n);
+  const resident = residentPtrs(w, x, out);
+  if (resident && runResident(w, threaded, n, 4, (from, len) => ({ op: 'unaryMap', args: [code, ...resident.map((p) => p + from * 4), len] }))) return;
   if (threaded && n >= 2 * STREAM_BLOCK_FLOATS && streamBlocks(w, {
     inputs: [x], outputs: [[0, out]], block: STREAM_BLOCK_FLOATS, slots: STREAM_SLOTS,
     call: ([p], len) => ({ op: 'unaryMap', args: [code, p, p, len] }),
@@ -104,6 +107,8 @@ export function unaryGradOn(w: WasmModule | null, op: UnaryGradOp, x: TypedArray
   if (w === null || !(x instanceof Float32Array) || !(g instanceof Float32Array) || !(dx instanceof Float32Array)) return unaryGradJs(op, x, g, dx);
   const n = x.length;
   const { threaded, chunk } = splitPlan(w, op, n);
+  const resident = residentPtrs(w, x, g, dx);
+  if (resident && runResident(w, threaded, n, 4, (from, len) => ({ op: 'unaryGradMap', args: [GRAD_CODES[op], ...resident.map((p) => p + from * 4), len] }))) return;
   if (threaded && n >= 2 * STREAM_BLOCK_FLOATS && streamBlocks(w, {
     inputs: [x, g], outputs: [[1, dx]], block: STREAM_BLOCK_FLOATS, slots: STREAM_SLOTS,
     call: ([px, pg], len) => ({ op: 'unaryGradMap', args: [GRAD_CODES[op], px, pg, pg, len] }), // dx replaces g's copy
@@ -159,6 +164,7 @@ export function binaryOn(
   if (w === null || pattern === null || code === undefined || n === 0) return fallback();
   if (!(a instanceof Float32Array) || !(b instanceof Float32Array) || !(out instanceof Float32Array)) return fallback();
   const e = w.exports;
+  if (binaryResident(w, code, pattern, a, b, out)) return;
   if (pattern.kind === 'same' || pattern.kind === 'scalarB' || pattern.kind === 'scalarA') {
     const full = pattern.kind === 'scalarA' ? b : a; // the operand of out's size
     const chunk = Math.min(n, CHUNK_FLOATS);
@@ -204,6 +210,37 @@ export function binaryOn(
   }
 }
 
+/**
+ * The binary op where its operands are, when out and its full-size operands live in wasm memory
+ * (a row b, as a bias, is copied in if it does not); false otherwise, or for the column pattern.
+ */
+function binaryResident(w: WasmModule, code: number, pattern: Pattern, a: Float32Array, b: Float32Array, out: Float32Array): boolean {
+  const e = w.exports, po = residentPtr(w, out);
+  if (po < 0 || pattern.kind === 'cols') return false;
+  if (pattern.kind === 'same') {
+    const ptrs = residentPtrs(w, a, b);
+    if (ptrs) e.binarySame(code, ptrs[0], ptrs[1], po, out.length);
+    return ptrs !== null;
+  }
+  if (pattern.kind !== 'rows') {
+    const [full, scalar] = pattern.kind === 'scalarA' ? [b, a[0]] : [a, b[0]];
+    const pf = residentPtr(w, full);
+    if (pf >= 0) e.binaryScalar(code, pf, scalar, pattern.kind === 'scalarA' ? 1 : 0, po, out.length);
+    return pf >= 0;
+  }
+  const pa = residentPtr(w, a);
+  if (pa < 0) return false;
+  let pb = residentPtr(w, b);
+  if (pb < 0) {
+    const { offsets, end } = layout(w.heapBase, b.length);
+    const mem = memoryF32(w, end);
+    if (mem === null) return false;
+    mem.set(b, offsets[0] >> 2);
+    pb = offsets[0];
+  }
+  e.binaryRows(code, pa, pb, po, pattern.rows, pattern.cols);
+  return true;
+}
 
 /**
  * reduceWasm on a given module: 'sum' of float32 x, accumulated in float64 whatever out's type

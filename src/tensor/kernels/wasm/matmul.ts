@@ -1,5 +1,6 @@
-// out[b] = op(A_b) · op(B_b) on the wasm module: copy the used ranges of a and b into wasm memory,
-// run one gemm (or gemv when m == 1 or n == 1) per batch entry there, copy C back. With a second
+// out[b] = op(A_b) · op(B_b) on the wasm module: copy the used ranges of a and b into wasm memory
+// (unless they live there, resident.ts), run one gemm (or gemv when m == 1 or n == 1) per batch
+// entry there, copy C back (unless out lives there). With a second
 // thread (TSGRAD_THREADS, large calls only) the batch entries, or row or column blocks of a single
 // product, are pieces that both threads claim until none is left (jobs.ts); the main thread
 // copies the operands in while the worker wakes, and copies finished rows out while it computes.
@@ -8,6 +9,7 @@ import { addRowBias, matmul as matmulJs } from '../js/matmul.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmExports, type WasmModule } from './loader.js';
 import { CALL_WORDS, THREAD_MIN_FLOPS, pieceBounds, type KernelCall } from './threads.js';
 import { runPieces } from './jobs.js';
+import { residentPtr } from './resident.js';
 
 /**
  * A single product is cut into pieces of about this many flops, at most MAX_PIECES and at least
@@ -121,8 +123,10 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
   // a batch: one piece per entry; a single product: cut by productPlan
   const plan = productPlan(e, { m, n, k, transA, transB, lda, ldb }, threaded && batch === 1);
   const pieces = batch >= 2 ? batch : plan.pieces;
+  // an operand that lives in wasm memory (resident.ts) is read, or written, where it is
+  const [aAt, bAt, cAt] = [residentPtr(w, a), residentPtr(w, b), residentPtr(w, out)];
   const { offsets, end } = layout(
-    w.heapBase, aHi - aLo, bHi - bLo, batch * m * n, ...scratchFloats,
+    w.heapBase, aAt < 0 ? aHi - aLo : 0, bAt < 0 ? bHi - bLo : 0, cAt < 0 ? batch * m * n : 0, ...scratchFloats,
     ...(threaded ? [...scratchFloats, pieces * CALL_WORDS] : []), bias ? n : 0, batch === 1 ? plan.packedFloats : 0,
   );
   const mem = memoryF32(w, end);
@@ -130,7 +134,7 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
     matmulJs(args); // more than wasm32's 4 GiB
     return;
   }
-  const [aPtr, bPtr, cPtr] = offsets;
+  const aPtr = aAt < 0 ? offsets[0] : aAt + aLo * 4, bPtr = bAt < 0 ? offsets[1] : bAt + bLo * 4, cPtr = cAt < 0 ? offsets[2] : cAt;
   const scratch: Scratch = { packA: offsets[3], packB: offsets[4], edge: offsets[5] };
   const biasPtr = offsets[offsets.length - 2], packed = offsets[offsets.length - 1];
   const at = (i: number): ProductAt => ({
@@ -143,8 +147,8 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
     rows = calls.map((_, i) => [i * m, (i + 1) * m]);
   }
   const copyIn = () => {
-    mem.set(a.subarray(aLo, aHi), aPtr >> 2);
-    mem.set(b.subarray(bLo, bHi), bPtr >> 2);
+    if (aAt < 0) mem.set(a.subarray(aLo, aHi), aPtr >> 2);
+    if (bAt < 0) mem.set(b.subarray(bLo, bHi), bPtr >> 2);
     if (bias) mem.set(bias.subarray(0, n), biasPtr >> 2);
     pack();
   };
@@ -153,7 +157,7 @@ export function matmulOn(w: WasmModule | null, args: MatmulArgs): void {
   // worker still computes others; column pieces are finished all at once at the end.
   const finishRows = (r0: number, r1: number) => {
     if (bias) e.addRowBias(cPtr + r0 * n * 4, biasPtr, r1 - r0, n);
-    out.set(mem.subarray((cPtr >> 2) + r0 * n, (cPtr >> 2) + r1 * n), r0 * n);
+    if (cAt < 0) out.set(mem.subarray((cPtr >> 2) + r0 * n, (cPtr >> 2) + r1 * n), r0 * n);
   };
   const byPiece = rows.every((r) => r !== null);
   const pieceDone = byPiece ? (i: number) => finishRows(rows[i]![0], rows[i]![1]) : undefined;

@@ -1,11 +1,14 @@
 // Optimizer updates on the wasm module (assembly/optim.ts): θ, the gradient and the optimizer's
-// state go through wasm memory in chunks of at most CHUNK_FLOATS per array, are updated in place
-// there, and θ and the state are copied back; with the worker, large Adam updates are streamed
+// state are updated where they are when all live in wasm memory (resident.ts); else they go
+// through wasm memory in chunks of at most CHUNK_FLOATS per array, are updated in place there,
+// and θ and the state are copied back; with the worker, large Adam updates are split or streamed
 // (this thread copies while the worker updates). float64 parameters run on the js kernels.
 import type { AdamArgs, FloatArray } from '../types.js';
 import { adamUpdate as adamJs, sgdMomentumUpdate as sgdMomentumJs, sgdUpdate as sgdJs } from '../js/optim.js';
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { streamBlocks } from './stream.js';
+import { runResident } from './jobs.js';
+import { residentPtrs } from './resident.js';
 
 /** 256 KB per array: four arrays (Adam) then fit in an L2 cache of 1 MB. */
 const CHUNK_FLOATS = 1 << 16;
@@ -40,6 +43,8 @@ export function adamUpdateWasm(args: AdamArgs): void {
  */
 function chunked(w: WasmModule, arrays: FloatArray[], written: number, step: (ptrs: number[], n: number) => void): boolean {
   const total = arrays[0].length;
+  const resident = residentPtrs(w, ...arrays);
+  if (resident) return (step(resident, total), true);
   const chunk = Math.min(CHUNK_FLOATS, total);
   const { offsets, end } = layout(w.heapBase, ...arrays.map(() => chunk));
   const mem = memoryF32(w, end);
@@ -82,6 +87,11 @@ export function adamUpdateOn(w: WasmModule | null, args: AdamArgs): void {
   const { theta, grad, m, v, stepSize, beta1, beta2, eps, bc2Sqrt, l2, decay } = args;
   if (w === null || !allF32(theta, grad, m, v) || theta.length === 0) return adamJs(args);
   const params = [stepSize, beta1, 1 - beta1, beta2, 1 - beta2, eps, 1 / bc2Sqrt, l2, decay];
+  const resident = residentPtrs(w, theta, m, v, grad);
+  if (resident && runResident(w, streaming(w, theta.length), theta.length, 4, (from, n, at) => {
+    const [t, mp, vp, g] = resident.map((p) => p + from * 4);
+    return { op: 'adamStepAt', args: [t, g, mp, vp, n, at] };
+  }, params)) return;
   if (streaming(w, theta.length) && streamBlocks(w, {
     inputs: [theta, m, v, grad], outputs: [[0, theta], [1, m], [2, v]], block: CHUNK_FLOATS, slots: STREAM_SLOTS, params,
     call: ([t, mp, vp, g], n, at) => ({ op: 'adamStepAt', args: [t, g, mp, vp, n, at] }),

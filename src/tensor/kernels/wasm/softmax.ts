@@ -8,6 +8,8 @@ import { softmax as softmaxJs, softmaxBackward as softmaxBackwardJs } from '../j
 import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from './loader.js';
 import { THREAD_MIN_FLOPS, type KernelCall } from './threads.js';
 import { streamBlocks } from './stream.js';
+import { runResident } from './jobs.js';
+import { residentPtrs } from './resident.js';
 
 /** 1 MB per array (an L2 cache): the best on the softmax bench workload W2 of 64 K, 256 K and 1 M floats. */
 const CHUNK_FLOATS = 1 << 18;
@@ -31,11 +33,15 @@ export function softmaxBackwardWasm(y: FloatArray, dy: FloatArray, dx: FloatArra
 const threadedFor = (w: WasmModule, rows: number, cols: number): boolean => w.shared && threadsRequested() && rows * cols * FLOPS_PER_ELEMENT >= THREAD_MIN_FLOPS;
 
 /**
- * Runs a row kernel over `inputs` ([rows, cols] each) into `out`, which replaces the last input's
- * copy in wasm memory: streamed with the worker, or chunk after chunk here. False when the memory
- * cannot hold it.
+ * Runs a row kernel over `inputs` ([rows, cols] each) into `out`: where they are when all live in
+ * wasm memory; else through copies, `out` replacing the last input's copy, streamed with the
+ * worker or chunk after chunk here. False when the memory cannot hold it.
  */
 function runRows(w: WasmModule, op: KernelCall['op'], inputs: FloatArray[], out: FloatArray, rows: number, cols: number): boolean {
+  const resident = residentPtrs(w, ...inputs, out);
+  if (resident !== null) {
+    return runResident(w, threadedFor(w, rows, cols), rows * cols, cols, (from, n) => ({ op, args: [...resident.map((p) => p + from * 4), n / cols, cols] }));
+  }
   const call = (ptrs: number[], n: number): KernelCall => ({ op, args: [...ptrs, ptrs[ptrs.length - 1], n / cols, cols] });
   if (threadedFor(w, rows, cols)) {
     const block = Math.max(1, Math.floor(STREAM_BLOCK_FLOATS / cols)) * cols;
