@@ -54,7 +54,7 @@ export function takePooled(dtype: DType, size: number, zeroed = true): TypedArra
 /** Whether release(array) would keep it: large enough and the whole of its buffer (not a view into another). */
 function poolable(array: TypedArray): boolean {
   return enabled && array.byteLength >= MIN_POOLED_BYTES && array.byteOffset === 0 && array.byteLength === array.buffer.byteLength
-    && !(array.buffer instanceof SharedArrayBuffer);
+    && !isShared(array);
 }
 
 /**
@@ -62,7 +62,10 @@ function poolable(array: TypedArray): boolean {
  * memory, kernels/wasm/resident.ts) the array itself, since every block shares the memory's buffer.
  * Views of a tensor share its array. The engine counts who holds storage by this key.
  */
-export const storageOf = (array: TypedArray): object => (array.buffer instanceof SharedArrayBuffer ? array : array.buffer);
+export const storageOf = (array: TypedArray): object => (isShared(array) ? array : array.buffer);
+
+/** A page that is not cross-origin isolated has no SharedArrayBuffer at all (the playground). */
+const isShared = (array: TypedArray): boolean => typeof SharedArrayBuffer !== 'undefined' && array.buffer instanceof SharedArrayBuffer;
 
 /**
  * Hand a dead array back (true when the pool kept it, or a resident one's block went back to wasm
