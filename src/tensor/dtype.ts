@@ -1,5 +1,5 @@
 // Data types and PyTorch's promotion rules: bool < int32 < float32 < float64.
-import { noteMade, residentWanted, takePooled } from './pool.js';
+import { noteMade, noteResident, residentWanted, takePooled } from './pool.js';
 import { residentFloat32 } from './kernels/wasm/resident.js';
 
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
@@ -69,6 +69,7 @@ function makeArray(dtype: DType, size: number, zeroed: boolean): TypedArray {
   const started = allocations === null ? 0 : performance.now();
   // a resident block is counted as reused: no new JS array, and mostly a block freed before
   const resident = dtype === 'float32' && residentWanted() ? residentFloat32(size, zeroed) : null;
+  if (resident) noteResident(resident.byteLength);
   const pooled = resident ?? takePooled(dtype, size, zeroed);
   const out = pooled ?? newArray(dtype, size);
   noteMade(out);

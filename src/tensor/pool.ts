@@ -107,11 +107,17 @@ let madeInWalk: Set<object> | null = null;
 // end tsgrad sees, since JavaScript tells of an array's death only through a finalizer, which a
 // synchronous loop never lets run. Those are a backward walk's gradients (the walk recycles them,
 // or zeroGrad), and the activations of a forward pass that records a graph while the program
-// releases its graphs (releaseGraph since the walk before the last).
+// releases its graphs. A program is taken to release them until it shows otherwise: a walk
+// begins with no releaseGraph since the walk before (so at most two steps' activations of a loop
+// that never releases get blocks), or its recording forward passes take UNRELEASED_CAP of blocks
+// with no walk or release between. (Assuming the opposite until the first release would leave the
+// first step's activations in JS arrays beside the blocks of the next: W5's peak RSS +14 MB.)
+const UNRELEASED_CAP = 256 * 2 ** 20;
 let recording = true;
-let graphsReleased = false;
+let graphsReleased = true;
 let releasesSinceWalk = 0;
 let walks = 0;
+let unreleasedBytes = 0;
 
 /** The engine's grad mode changed (engine.ts withGradMode). */
 export function noteRecording(on: boolean): void {
@@ -122,10 +128,18 @@ export function noteRecording(on: boolean): void {
 export function noteGraphReleased(): void {
   graphsReleased = true;
   releasesSinceWalk++;
+  unreleasedBytes = 0;
 }
 
 /** Whether arrayFor may make a large float32 array resident now. */
 export const residentWanted = (): boolean => enabled && (madeInWalk !== null || (recording && graphsReleased));
+
+/** arrayFor made a resident array of `bytes` (counted against UNRELEASED_CAP outside a walk). */
+export function noteResident(bytes: number): void {
+  if (madeInWalk !== null) return;
+  unreleasedBytes += bytes;
+  if (unreleasedBytes > UNRELEASED_CAP) graphsReleased = false;
+}
 
 /** Called by arrayFor for every array it returns. */
 export function noteMade(array: TypedArray): void {
@@ -152,6 +166,7 @@ export function beginWalk(): void {
   pooledBytes = 0;
   if (walks++ > 0 && releasesSinceWalk === 0) graphsReleased = false; // the last walk's graph was not released
   releasesSinceWalk = 0;
+  unreleasedBytes = 0;
 }
 
 /** A walk ended: the dropped .grad arrays it did not take back are let go. */

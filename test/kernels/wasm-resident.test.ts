@@ -54,7 +54,8 @@ describe('resident float32 storage', function () {
   });
 
   it('arrayFor makes resident only the arrays whose end tsgrad sees', () => {
-    // gradients of a walk; activations once graphs are released, while recording; not after a walk whose graph was kept
+    // a walk's gradients; a recording forward pass's activations until a walk begins with the last
+    // graph unreleased, or until 256 MiB of them see no walk or release; never under noGrad
     const out = JSON.parse(runChild(`
       import * as tg from './src/index.ts';
       const shared = (t) => t.data.buffer instanceof SharedArrayBuffer;
@@ -62,20 +63,24 @@ describe('resident float32 storage', function () {
       const facts = {};
       const forward = () => x.matmul(w).relu();
       let h = forward();
-      facts.firstActivation = shared(h);
+      facts.first = shared(h);
+      facts.noGrad = shared(tg.noGrad(forward));
       h.sum().backward();
       facts.gradient = shared(w.grad);
-      tg.releaseGraph(h.sum());
       h = forward();
-      facts.afterRelease = shared(h);
-      facts.noGrad = shared(tg.noGrad(forward));
-      h.sum().backward(); // this graph is kept
-      h = forward();
-      h.sum().backward();
-      facts.afterKeptGraph = shared(forward());
+      facts.second = shared(h);
+      h.sum().backward(); // the first graph was never released
+      facts.afterUnreleased = shared(forward());
+      const loss = forward().sum();
+      loss.backward();
+      tg.releaseGraph(loss);
+      facts.afterRelease = shared(forward());
+      const big = tg.randn([1024, 1024], { requiresGrad: true });
+      const outs = Array.from({ length: 70 }, () => big.relu()); // 4 MiB each, never walked back
+      facts.forwardOnly = [shared(outs[0]), shared(outs[69])];
       console.log(JSON.stringify(facts));
     `));
-    expect(out).to.deep.equal({ firstActivation: false, gradient: true, afterRelease: true, noGrad: false, afterKeptGraph: false });
+    expect(out).to.deep.equal({ first: true, noGrad: false, gradient: true, second: true, afterUnreleased: false, afterRelease: true, forwardOnly: [true, false] });
   });
 
   it('every kernel on resident operands gives the bits of the copying path, and agrees with js', () => {
