@@ -15,6 +15,30 @@ function runChild(code: string, env: Record<string, string> = {}): string {
   return child.stdout.trim();
 }
 
+// Child code both kernel tests start with: check(name, run, tol) runs run(make) with operands made
+// resident, made plain (copied in and out), and on js (run(plain, true)), on two threads and one,
+// and requires the bits of the first two to agree and the first to agree with js within tol.
+const KERNEL_CHECK = `
+  import { jsKernels } from './src/tensor/kernels/index.ts';
+  import { wasmModule, withThreads } from './src/tensor/kernels/wasm/loader.ts';
+  import { residentFloat32, residentStats } from './src/tensor/kernels/wasm/resident.ts';
+  import { randomArray } from './bench/harness.ts';
+  const w = wasmModule();
+  if (!w?.shared) throw new Error('the shared-memory build did not load');
+  const plain = (a) => Float32Array.from(a);
+  const stale = (n) => new Float32Array(n).fill(NaN); // outputs: a kernel must write every element
+  const resident = (a) => { const r = residentFloat32(a.length, false); if (r === null && a.length >= 4096) throw new Error('not resident'); return r ? (r.set(a), r) : plain(a); };
+  const check = (name, run, tol) => {
+    for (const threads of [true, false]) {
+      const mine = withThreads(threads, () => run(resident)), copied = withThreads(threads, () => run(plain)), js = run(plain, true);
+      mine.forEach((a, k) => a.forEach((x, i) => {
+        if (!Object.is(x, copied[k][i])) throw new Error(name + ': output ' + k + ' at ' + i + ': ' + x + ' in place, ' + copied[k][i] + ' copied');
+        if (!(Math.abs(x - js[k][i]) <= tol * (1 + Math.abs(js[k][i])))) throw new Error(name + ': output ' + k + ' at ' + i + ': ' + x + ' vs js ' + js[k][i]);
+      }));
+    }
+  };
+`;
+
 describe('resident float32 storage', function () {
   this.timeout(120_000);
 
@@ -45,7 +69,6 @@ describe('resident float32 storage', function () {
 
   it('stays within TSGRAD_RESIDENT_MB (0: off), beyond it arrays are ordinary', () => {
     const code = `
-      import { residentFloat32, residentStats } from './src/tensor/kernels/wasm/resident.ts';
       const arrays = Array.from({ length: 8 }, () => residentFloat32(1 << 18, true)); // 1 MiB each
       console.log(JSON.stringify({ resident: arrays.filter((a) => a !== null).length, span: residentStats().spanBytes }));
     `;
@@ -85,31 +108,12 @@ describe('resident float32 storage', function () {
 
   it('every kernel on resident operands gives the bits of the copying path, and agrees with js', () => {
     // odd sizes, rows that are not multiples of 4, a single row; each case on two threads and one
-    const out = runChild(`
+    const out = runChild(KERNEL_CHECK + `
       import fc from 'fast-check';
-      import { jsKernels } from './src/tensor/kernels/index.ts';
-      import { wasmModule, withThreads } from './src/tensor/kernels/wasm/loader.ts';
       import { softmaxOn, softmaxBackwardOn } from './src/tensor/kernels/wasm/softmax.ts';
       import { unaryOn, unaryGradOn, binaryOn } from './src/tensor/kernels/wasm/maps.ts';
       import { adamUpdateOn, sgdUpdateOn, sgdMomentumUpdateOn } from './src/tensor/kernels/wasm/optim.ts';
       import { matmulOn } from './src/tensor/kernels/wasm/matmul.ts';
-      import { residentFloat32, residentStats } from './src/tensor/kernels/wasm/resident.ts';
-      import { randomArray } from './bench/harness.ts';
-      const w = wasmModule();
-      if (!w?.shared) throw new Error('the shared-memory build did not load');
-      const resident = (a) => { const r = residentFloat32(a.length, false); if (r === null && a.length >= 4096) throw new Error('not resident'); return r ? (r.set(a), r) : plain(a); };
-      const plain = (a) => Float32Array.from(a);
-      const stale = (n) => new Float32Array(n).fill(NaN); // outputs: a kernel must write every element
-      // run(make) gets arrays through make (resident or plain) and returns the arrays it wrote
-      const check = (name, run, tol) => {
-        for (const threads of [true, false]) {
-          const mine = withThreads(threads, () => run(resident)), copied = withThreads(threads, () => run(plain)), js = run(plain, true);
-          mine.forEach((a, k) => a.forEach((x, i) => {
-            if (!Object.is(x, copied[k][i])) throw new Error(name + ': output ' + k + ' at ' + i + ': ' + x + ' in place, ' + copied[k][i] + ' copied');
-            if (!(Math.abs(x - js[k][i]) <= tol * (1 + Math.abs(js[k][i])))) throw new Error(name + ': output ' + k + ' at ' + i + ': ' + x + ' vs js ' + js[k][i]);
-          }));
-        }
-      };
       const before = residentStats().operandsInPlace;
       fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 4097, max: 60000 }), fc.integer({ min: 1, max: 1000 }), (rows, n, seed) => {
         const cols = Math.ceil(n / rows), size = rows * cols;
@@ -146,29 +150,11 @@ describe('resident float32 storage', function () {
   });
 
   it('the row, linear-gradient and attention kernels on resident operands give the bits of the copying path', () => {
-    const out = runChild(`
-      import { jsKernels } from './src/tensor/kernels/index.ts';
-      import { wasmModule, withThreads } from './src/tensor/kernels/wasm/loader.ts';
+    const out = runChild(KERNEL_CHECK + `
       import { layerNormOn, layerNormBackwardOn } from './src/tensor/kernels/wasm/norm.ts';
       import { crossEntropyOn, crossEntropyBackwardOn } from './src/tensor/kernels/wasm/losses.ts';
       import { linearBackwardOn } from './src/tensor/kernels/wasm/linear.ts';
       import { packedAttentionOn, packedAttentionBackwardOn } from './src/tensor/kernels/wasm/attention.ts';
-      import { residentFloat32, residentStats } from './src/tensor/kernels/wasm/resident.ts';
-      import { randomArray } from './bench/harness.ts';
-      const w = wasmModule();
-      if (!w?.shared) throw new Error('the shared-memory build did not load');
-      const plain = (a) => Float32Array.from(a);
-      const stale = (n) => new Float32Array(n).fill(NaN); // outputs: a kernel must write every element
-      const resident = (a) => { const r = residentFloat32(a.length, false); return r ? (r.set(a), r) : plain(a); };
-      const check = (name, run, tol) => {
-        for (const threads of [true, false]) {
-          const mine = withThreads(threads, () => run(resident)), copied = withThreads(threads, () => run(plain)), js = run(plain, true);
-          mine.forEach((a, k) => a.forEach((x, i) => {
-            if (!Object.is(x, copied[k][i])) throw new Error(name + ': output ' + k + ' at ' + i + ': ' + x + ' in place, ' + copied[k][i] + ' copied');
-            if (!(Math.abs(x - js[k][i]) <= tol * (1 + Math.abs(js[k][i])))) throw new Error(name + ': output ' + k + ' at ' + i + ': ' + x + ' vs js ' + js[k][i]);
-          }));
-        }
-      };
       const before = residentStats().operandsInPlace;
       for (const [rows, D] of [[97, 130], [1, 5000], [300, 64]]) {
         const x = randomArray(rows * D, rows, -3, 3), g = randomArray(rows * D, D), wt = randomArray(D, 7), b = randomArray(D, 8);
