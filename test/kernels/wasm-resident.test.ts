@@ -69,6 +69,7 @@ describe('resident float32 storage', function () {
 
   it('stays within TSGRAD_RESIDENT_MB (0: off), beyond it arrays are ordinary', () => {
     const code = `
+      import { residentFloat32, residentStats } from './src/tensor/kernels/wasm/resident.ts';
       const arrays = Array.from({ length: 8 }, () => residentFloat32(1 << 18, true)); // 1 MiB each
       console.log(JSON.stringify({ resident: arrays.filter((a) => a !== null).length, span: residentStats().spanBytes }));
     `;
