@@ -111,19 +111,23 @@ class WalkBuffers {
   constructor(private readonly made: Set<object> | null) {}
 
   hold(t: Tensor): void {
-    if (this.made) this.held.set(storageOf(t.data), (this.held.get(storageOf(t.data)) ?? 0) + 1);
+    if (this.made) WalkBuffers.count(this.held, storageOf(t.data), 1);
   }
 
   drop(t: Tensor): void {
-    if (!this.made) return;
-    const n = (this.held.get(storageOf(t.data)) ?? 0) - 1;
-    if (n > 0) this.held.set(storageOf(t.data), n);
-    else this.held.delete(storageOf(t.data));
+    if (this.made) WalkBuffers.count(this.held, storageOf(t.data), -1);
   }
 
   /** t leaves the walk (stored in .grad or returned): never recycled. */
   escape(t: Tensor): void {
-    if (this.made) this.escaped.set(storageOf(t.data), (this.escaped.get(storageOf(t.data)) ?? 0) + 1);
+    if (this.made) WalkBuffers.count(this.escaped, storageOf(t.data), 1);
+  }
+
+  /** Adds `by` to a storage's count, deleting it at 0. */
+  private static count(counts: Map<object, number>, key: object, by: number): void {
+    const n = (counts.get(key) ?? 0) + by;
+    if (n > 0) counts.set(key, n);
+    else counts.delete(key);
   }
 
   /** After the walk: whether t (a .grad it stored) is the only holder of a buffer the walk made. */

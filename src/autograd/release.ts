@@ -78,9 +78,10 @@ export function releaseGraph(root: Tensor, opts: ReleaseGraphOptions = {}): numb
   // per buffer: one tensor to release it through, and how many of the graph's tensors over it are views
   const buffers = new Map<object, { t: Tensor; views: number }>();
   for (const t of new Set([...intermediates, ...saved])) {
-    const entry = buffers.get(storageOf(t.data)) ?? { t, views: 0 };
+    const key = storageOf(t.data);
+    const entry = buffers.get(key) ?? { t, views: 0 };
     if (isView(t)) entry.views++;
-    buffers.set(storageOf(t.data), entry);
+    buffers.set(key, entry);
   }
   let bytes = 0;
   for (const [buffer, { t, views }] of buffers) {

@@ -31,7 +31,8 @@ const views = new WeakSet<Tensor>();
 export function noteView(t: Tensor): Tensor {
   if (!views.has(t)) {
     views.add(t);
-    viewCounts.set(storageOf(t.data), (viewCounts.get(storageOf(t.data)) ?? 0) + 1);
+    const key = storageOf(t.data);
+    viewCounts.set(key, (viewCounts.get(key) ?? 0) + 1);
   }
   return t;
 }

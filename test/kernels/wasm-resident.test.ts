@@ -67,7 +67,7 @@ describe('resident float32 storage', function () {
     expect(out).to.deep.equal({ a: true, b: true, aligned: true, small: false, releasedA: true, reusedA: true, emptyKeeps: true, topLowered: true, onJs: false });
   });
 
-  it('stays within TSGRAD_RESIDENT_MB (0: off), beyond it arrays are ordinary', () => {
+  it('stays within TSGRAD_RESIDENT_MB (0: off; not a number: a clear error), beyond it arrays are ordinary', () => {
     const code = `
       import { residentFloat32, residentStats } from './src/tensor/kernels/wasm/resident.ts';
       const arrays = Array.from({ length: 8 }, () => residentFloat32(1 << 18, true)); // 1 MiB each
@@ -75,6 +75,11 @@ describe('resident float32 storage', function () {
     `;
     expect(JSON.parse(runChild(code, { TSGRAD_RESIDENT_MB: '3' }))).to.deep.equal({ resident: 3, span: 3 * 2 ** 20 });
     expect(JSON.parse(runChild(code, { TSGRAD_RESIDENT_MB: '0' }))).to.deep.equal({ resident: 0, span: 0 });
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      env: { ...process.env, TSGRAD_THREADS: '2', TSGRAD_RESIDENT_MB: 'lots' }, encoding: 'utf8', timeout: 100_000,
+    });
+    expect(bad.status).to.not.equal(0);
+    expect(bad.stderr).to.include("TSGRAD_RESIDENT_MB: expected a number of MiB ≥ 0 (got 'lots')");
   });
 
   it('arrayFor makes resident only the arrays whose end tsgrad sees', () => {

@@ -9,13 +9,7 @@ import { layout, memoryF32, threadsRequested, wasmModule, type WasmModule } from
 import { CALL_WORDS, THREAD_MIN_FLOPS, type KernelCall } from './threads.js';
 import { runPieces } from './jobs.js';
 import { gemmScratchFloats } from './matmul.js';
-import { residentPtr } from './resident.js';
-
-/** Each array's byte offset where it lives in wasm memory, else -1; and the floats the working area must hold for it. */
-function placesOf(w: WasmModule, arrays: (FloatArray | null)[]): { at: number[]; room: number[] } {
-  const at = arrays.map((a) => (a === null ? -1 : residentPtr(w, a)));
-  return { at, room: arrays.map((a, i) => (a === null || at[i] >= 0 ? 0 : a.length)) };
-}
+import { placesOf } from './resident.js';
 
 export function packedAttentionWasm(args: PackedAttentionArgs, out: FloatArray, probs: FloatArray): void {
   packedAttentionOn(wasmModule(), args, out, probs);

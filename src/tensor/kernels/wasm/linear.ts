@@ -9,7 +9,7 @@ import { layout, memoryF32, memoryF64, threadsRequested, wasmModule, type WasmMo
 import { gemmScratchFloats, matmulOn, productPieces, productPlan, type ProductAt } from './matmul.js';
 import { CALL_WORDS, THREAD_MIN_FLOPS, type KernelCall } from './threads.js';
 import { runPieces } from './jobs.js';
-import { residentPtr } from './resident.js';
+import { placesOf } from './resident.js';
 
 /**
  * Above this many floats of W (64 MB), the three run as separate calls: the copy of g that one
@@ -39,17 +39,17 @@ export function linearBackwardOn(w: WasmModule | null, args: LinearBackwardArgs,
   const dxPlan = productPlan(e, dxShape, threaded), dwPlan = productPlan(e, dwShape, threaded);
   const scratchFloats = gemmScratchFloats(e);
   const pieces = (dx ? dxPlan.pieces : 0) + (dw ? dwPlan.pieces : 0) + (db ? 1 : 0);
-  const at = (a: FloatArray | null, used: boolean) => (a !== null && used ? residentPtr(w, a) : -1);
-  const [gAt, xAt, wAt, dxAt, dwAt] = [at(g, true), at(x, !!dw), at(weight, !!dx), at(dx, true), at(dw, true)];
-  const room = (p: number, floats: number) => (p < 0 ? floats : 0);
+  // x is read only for dW, W only for dX
+  const { at, room } = placesOf(w, [g, dw ? x : null, dx ? weight : null, dx, dw]);
+  const [gAt, xAt, wAt, dxAt, dwAt] = at;
   const { offsets, end } = layout(
-    w.heapBase, room(gAt, g.length), room(xAt, dw ? x.length : 0), room(wAt, dx ? weight.length : 0), room(dxAt, dx ? rows * inF : 0), room(dwAt, dw ? outF * inF : 0), db ? 2 * outF : 0,
+    w.heapBase, ...room, db ? 2 * outF : 0,
     dx ? dxPlan.packedFloats : 0, dw ? dwPlan.packedFloats : 0, ...scratchFloats, ...(threaded ? [...scratchFloats, pieces * CALL_WORDS] : []),
   );
   const mem = memoryF32(w, end);
   if (mem === null) return linearBackwardJs(args, dx, dw, db); // more than wasm32's 4 GiB
-  const [gBuf, xBuf, wBuf, dxBuf, dwBuf, dbPtr, dxPacked, dwPacked, packA, packB, edge] = offsets;
-  const [gPtr, xPtr, wPtr, dxPtr, dwPtr] = [[gAt, gBuf], [xAt, xBuf], [wAt, wBuf], [dxAt, dxBuf], [dwAt, dwBuf]].map(([p, buf]) => (p < 0 ? buf : p));
+  const [gPtr, xPtr, wPtr, dxPtr, dwPtr] = at.map((p, i) => (p < 0 ? offsets[i] : p));
+  const [dbPtr, dxPacked, dwPacked, packA, packB, edge] = offsets.slice(5);
   const scratch = { packA, packB, edge };
   const calls: KernelCall[] = [];
   const done: (() => void)[] = []; // what to copy out when each call is done ([] entries: at the end)

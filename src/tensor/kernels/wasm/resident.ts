@@ -140,6 +140,16 @@ export function residentPtrs(w: WasmModule, ...arrays: ArrayBufferView[]): numbe
   return ptrs;
 }
 
+/**
+ * Where a kernel finds each of its arrays: `at[i]`, the byte offset where array i lives in wasm
+ * memory, or -1; `room[i]`, the floats the call's working area must hold for it (0 when it lives
+ * there, or for null: an array the call does not use).
+ */
+export function placesOf(w: WasmModule, arrays: (ArrayBufferView & { length: number } | null)[]): { at: number[]; room: number[] } {
+  const at = arrays.map((a) => (a === null ? -1 : residentPtr(w, a)));
+  return { at, room: arrays.map((a, i) => (a === null || at[i] >= 0 ? 0 : a.length)) };
+}
+
 function takeFree(a: Arena, bytes: number): FreeBlock | undefined {
   const block = a.bySize.get(bytes)?.pop();
   if (block !== undefined) a.byEnd.delete(block.ptr + bytes);
